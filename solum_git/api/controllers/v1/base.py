@@ -1,0 +1,40 @@
+"""Helpers every v1 controller uses: the caller, the services, URLs, errors."""
+import urllib.parse
+
+import pecan
+
+from solum_git.common import exception
+
+
+def ctx():
+    return pecan.request.context
+
+
+def services():
+    return pecan.request.services
+
+
+def url(*parts):
+    base = pecan.request.application_url.rstrip('/')
+    return '/'.join([base] + [p.strip('/') for p in parts])
+
+
+def page_limit(limit):
+    conf = pecan.request.conf
+    return min(limit or conf.api.default_limit, conf.api.max_limit)
+
+
+def set_next_link(items, limit, resource_path):
+    """OpenStack paging on a plain list: a ``Link: <...>; rel="next"`` header."""
+    if not items or len(items) < page_limit(limit):
+        return
+    params = dict(pecan.request.GET)
+    params['marker'] = items[-1]['uuid']
+    query = urllib.parse.urlencode(sorted(params.items()))
+    pecan.response.headers['Link'] = '<%s?%s>; rel="next"' % (url(resource_path), query)
+
+
+def require_body(body, field='body'):
+    if body is None:
+        raise exception.InvalidInput(field, 'a JSON object is required')
+    return body

@@ -1,0 +1,159 @@
+"""WSME types: the JSON shapes of the API (Solum's field names where Solum has them)."""
+import datetime
+import json
+
+import wsme
+from wsme import types as wtypes
+
+text = wtypes.text
+
+
+class JsonType(wtypes.UserType):
+    """Any JSON value; the service layer checks its shape."""
+    basetype = wtypes.text
+    name = 'json'
+
+    def validate(self, value):
+        json.dumps(value)
+        return value
+
+    def frombasetype(self, value):
+        return self.validate(value)
+
+
+json_type = JsonType()
+
+
+class Base(wtypes.Base):
+    @classmethod
+    def from_view(cls, view, **extra):
+        obj = cls()
+        for attr in cls._wsme_attributes:
+            name = attr.name
+            if name in extra:
+                setattr(obj, name, extra[name])
+            elif name in view:
+                setattr(obj, name, view[name])
+        return obj
+
+    def given(self):
+        """The fields the client sent (unset ones left out)."""
+        return {a.name: getattr(self, a.name) for a in self._wsme_attributes
+                if getattr(self, a.name) is not wsme.Unset}
+
+
+class Infrastructure(Base):
+    uri = text
+    name = text
+    type = text
+    description = text
+    stacks_uri = text
+    repos_uri = text
+    keys_uri = text
+    runs_uri = text
+
+
+class Stack(Base):
+    uuid = text
+    uri = text
+    name = text
+    type = text
+    description = text
+    tags = [text]
+    project_id = text
+    user_id = text
+    image_id = text
+    heat_stack_id = text
+    kind = text
+    provisioner = text
+    status = text
+    status_reason = text
+    ssh_host = text
+    ssh_port = int
+    ssh_user = text
+    ssh_host_keys = [text]
+    repos_uri = text
+    created_at = datetime.datetime
+    updated_at = datetime.datetime
+
+
+class StackInput(Base):
+    name = text
+    description = text
+    tags = [text]
+
+
+class Action(Base):
+    action = wsme.wsattr(text, mandatory=True)
+
+
+class Repo(Base):
+    uuid = text
+    uri = text
+    name = text
+    description = text
+    git_url = text
+    stack_uri = text
+    status = text
+    status_reason = text
+    default_branch = text
+    project_id = text
+    user_id = text
+    members_uri = text
+    triggers_uri = text
+    pushes_uri = text
+    created_at = datetime.datetime
+    updated_at = datetime.datetime
+
+
+class RepoInput(Base):
+    name = text
+    description = text
+    default_branch = text
+
+
+class Key(Base):
+    uuid = text
+    uri = text
+    name = text
+    type = text
+    fingerprint = text
+    public_key = text
+    user_id = text
+    project_id = text
+    created_at = datetime.datetime
+
+
+class KeyInput(Base):
+    name = text
+    public_key = text
+
+
+class Member(Base):
+    uri = text
+    repo_uuid = text
+    user_id = text
+    permission = text
+    created_at = datetime.datetime
+    updated_at = datetime.datetime
+
+
+class MemberInput(Base):
+    permission = text
+
+
+class Trigger(Base):
+    uuid = text
+    uri = text
+    repo_uuid = text
+    type = text
+    branches = text
+    config = json_type
+    user_id = text
+    created_at = datetime.datetime
+
+
+class TriggerInput(Base):
+    type = text
+    branches = text
+    config = json_type

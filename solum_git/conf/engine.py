@@ -1,0 +1,24 @@
+from oslo_config import cfg
+
+GROUP = 'engine'
+
+opts = [
+    cfg.BoolOpt('in_process', default=True,
+                help='Run the engine inside solum-git-api. Set false when '
+                     'solum-git-engine processes run separately.'),
+    cfg.FloatOpt('poll_interval', default=0.2, min=0.01,
+                 help='Seconds between looks for pending work.'),
+    cfg.IntOpt('resync_interval', default=60, min=1,
+               help='Seconds between drift checks of each stack.'),
+    cfg.IntOpt('lease_seconds', default=120, min=5,
+               help='How long an engine holds a claim on a stack before '
+                    'another engine may take it over.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts():
+    return {GROUP: opts}

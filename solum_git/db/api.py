@@ -1,0 +1,64 @@
+"""Database access: one ``Database`` per process, built by the composition root.
+
+Sessions come from oslo.db's enginefacade; callers use ``db.writer()`` and
+``db.reader()`` as context managers and get a SQLAlchemy session.
+"""
+import contextlib
+
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import utils as db_utils
+import sqlalchemy as sa
+
+from solum_git.common import exception
+
+
+@enginefacade.transaction_context_provider
+class _Holder:
+    """A fresh enginefacade context per unit of work."""
+
+
+class Database:
+    def __init__(self, connection, **engine_opts):
+        self.connection = connection
+        self._facade = enginefacade.transaction_context()
+        opts = {'connection': connection}
+        if connection.startswith('sqlite'):
+            opts['sqlite_synchronous'] = False
+        opts.update(engine_opts)
+        self._facade.configure(**opts)
+
+    @property
+    def engine(self):
+        return self._facade.writer.get_engine()
+
+    @contextlib.contextmanager
+    def writer(self):
+        with self._facade.writer.using(_Holder()) as session:
+            yield session
+
+    @contextlib.contextmanager
+    def reader(self):
+        with self._facade.reader.using(_Holder()) as session:
+            yield session
+
+    def dispose(self):
+        self._facade.dispose_pool()
+
+
+def paginate(session, query, model, limit, marker_uuid, sort_key, sort_dir):
+    """OpenStack paging: ``marker`` is the uuid of the last row seen."""
+    marker = None
+    if marker_uuid is not None:
+        marker = session.execute(
+            sa.select(model).where(model.uuid == marker_uuid)
+        ).scalar_one_or_none()
+        if marker is None:
+            raise exception.InvalidInput('marker', 'no such item: %s' % marker_uuid)
+    sort_keys = [sort_key] if sort_key == 'id' else [sort_key, 'id']
+    try:
+        query = db_utils.paginate_query(query, model, limit, sort_keys,
+                                        marker=marker, sort_dir=sort_dir)
+    except db_exc.InvalidSortKey:
+        raise exception.InvalidInput('sort_key', 'cannot sort by %s' % sort_key)
+    return query.all()

@@ -1,0 +1,60 @@
+"""What every service shares: policy checks, project scoping, paging."""
+from oslo_policy import policy as oslo_policy
+
+from solum_git.common import exception
+from solum_git.db import api as db_api
+
+SORT_DIRS = ('asc', 'desc')
+
+
+class Service:
+    resource = None
+    model = None
+    sort_keys = ('created_at', 'updated_at', 'name', 'id')
+
+    def __init__(self, conf, db, enforcer, engine):
+        self.conf = conf
+        self.db = db
+        self.enforcer = enforcer
+        self.engine = engine
+
+    def authorize(self, ctx, action, target, hide=False):
+        """Policy check; ``hide`` turns a refusal into 404 (never leak existence)."""
+        rule = 'solum_git:%s:%s' % (self.resource, action)
+        creds = {'project_id': ctx.project_id, 'user_id': ctx.user_id,
+                 'roles': ctx.roles}
+        target = dict(target)
+        try:
+            self.enforcer.authorize(rule, target, creds, do_raise=True)
+        except oslo_policy.PolicyNotAuthorized:
+            if hide:
+                raise exception.NotFound(self.resource, target.get('uuid', ''))
+            raise exception.Forbidden('%s %s: not allowed for this user'
+                                      % (self.resource, action))
+
+    def is_admin(self, ctx):
+        creds = {'project_id': ctx.project_id, 'user_id': ctx.user_id,
+                 'roles': ctx.roles}
+        return self.enforcer.authorize('context_is_admin', {}, creds)
+
+    def page_args(self, limit, marker, sort_key, sort_dir):
+        max_limit = self.conf.api.max_limit
+        if limit is None:
+            limit = self.conf.api.default_limit
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise exception.InvalidInput('limit', 'must be a positive integer')
+        limit = min(limit, max_limit)
+        sort_key = sort_key or 'created_at'
+        if sort_key not in self.sort_keys:
+            raise exception.InvalidInput('sort_key', 'must be one of %s'
+                                         % ', '.join(self.sort_keys))
+        sort_dir = sort_dir or 'desc'
+        if sort_dir not in SORT_DIRS:
+            raise exception.InvalidInput('sort_dir', 'must be asc or desc')
+        return limit, marker, sort_key, sort_dir
+
+    def paginate(self, session, query, limit, marker, sort_key, sort_dir):
+        limit, marker, sort_key, sort_dir = self.page_args(limit, marker, sort_key,
+                                                           sort_dir)
+        return db_api.paginate(session, query, self.model, limit, marker, sort_key,
+                               sort_dir)

@@ -1,0 +1,71 @@
+"""Keys: a user's own SSH public keys, on a stack only while the user has access."""
+import uuid as uuidlib
+
+from oslo_db import exception as db_exc
+import sqlalchemy as sa
+
+from solum_git.common import exception
+from solum_git.common import sshkey
+from solum_git.common import validation
+from solum_git.db import models
+from solum_git.services import base
+from solum_git.services import stacks
+from solum_git.services import views
+
+
+class KeyService(base.Service):
+    resource = 'key'
+    model = models.Key
+
+    def _find(self, session, ctx, uuid, action):
+        row = session.execute(sa.select(models.Key).where(
+            models.Key.uuid == uuid)).scalar_one_or_none()
+        if row is None:
+            raise exception.NotFound('key', uuid)
+        self.authorize(ctx, action, {'user_id': row.user_id, 'uuid': uuid}, hide=True)
+        return row
+
+    def list(self, ctx, limit=None, marker=None, sort_key=None, sort_dir=None):
+        self.authorize(ctx, 'list', {'user_id': ctx.user_id})
+        with self.db.reader() as session:
+            query = session.query(models.Key)
+            if not self.is_admin(ctx):
+                query = query.filter(models.Key.user_id == ctx.user_id)
+            rows = self.paginate(session, query, limit, marker, sort_key, sort_dir)
+            return [views.key(r) for r in rows]
+
+    def get(self, ctx, uuid):
+        with self.db.reader() as session:
+            return views.key(self._find(session, ctx, uuid, 'get'))
+
+    def create(self, ctx, public_key, name=None):
+        self.authorize(ctx, 'create', {'user_id': ctx.user_id})
+        key = sshkey.parse(public_key)
+        name = validation.text(name, 'name', 255) or key.comment or key.type
+        if not name.strip():
+            raise exception.InvalidInput('name', 'must not be empty')
+        try:
+            with self.db.writer() as session:
+                row = models.Key(uuid=str(uuidlib.uuid4()), name=name, type=key.type,
+                                 public_key=key.openssh, fingerprint=key.fingerprint,
+                                 user_id=ctx.user_id, project_id=ctx.project_id)
+                session.add(row)
+                session.flush()
+                view = views.key(row)
+                changed = stacks.bump_for_user(session, ctx.user_id)
+        except db_exc.DBDuplicateEntry:
+            raise exception.Conflict('public_key: a key with fingerprint %s is already '
+                                     'registered' % key.fingerprint)
+        for stack_id in changed:
+            self.engine.notify(stack_id)
+        return view
+
+    def delete(self, ctx, uuid):
+        with self.db.writer() as session:
+            row = self._find(session, ctx, uuid, 'delete')
+            user_id = row.user_id
+            session.delete(row)
+            session.flush()
+            changed = stacks.bump_for_user(session, user_id)
+        for stack_id in changed:
+            self.engine.notify(stack_id)
