@@ -2,15 +2,23 @@
 import os
 
 from solum_git.db import api as db_api
+from solum_git import engine as engine_pkg
+from solum_git.engine import service as engine_service
 from solum_git import policies
 from solum_git import provisioners
 from solum_git import services as services_pkg
 
 
 class NullEngine:
-    """Used where no engine runs in this process: the engines poll the DB."""
+    """Where no engine runs in this process: separate engines poll the DB."""
 
     def notify(self, stack_id, resync=False):
+        pass
+
+    def start(self):
+        pass
+
+    def stop(self):
         pass
 
 
@@ -27,11 +35,18 @@ class Root:
         return app.setup_app(self.conf, self.services)
 
 
-def build(conf, engine=None):
+def build(conf, with_engine=None):
+    """Everything one process needs; the engine only if asked (or in_process)."""
+    if with_engine is None:
+        with_engine = conf.engine.in_process
     os.makedirs(conf.state_path, mode=0o700, exist_ok=True)
     db = db_api.Database(conf.database.connection)
     enforcer = policies.make_enforcer(conf)
     provisioner = provisioners.load(conf.provisioner.driver, conf)
-    engine = engine or NullEngine()
+    if with_engine:
+        engine = engine_service.Engine(conf, db, provisioner,
+                                       engine_pkg.worker_classes())
+    else:
+        engine = NullEngine()
     services = services_pkg.Services(conf, db, enforcer, engine, provisioner)
     return Root(conf, db, services, engine, provisioner)

@@ -39,7 +39,7 @@ def main(argv=None):
     conf = conf_pkg.CONF
     conf_pkg.parse_args(sys.argv[1:] if argv is None else argv, conf)
     log.setup(conf, 'solum-git')
-    root = bootstrap.build(conf, engine=_in_process_engine(conf))
+    root = bootstrap.build(conf)
     server = make_server(conf.api.host, conf.api.port, root.wsgi_app())
     stop = threading.Event()
 
@@ -49,8 +49,7 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    if hasattr(root.engine, 'start'):
-        root.engine.start()
+    root.engine.start()
     LOG.info('solum-git API on http://%s:%d (auth %s, engine %s)', conf.api.host,
              conf.api.port, conf.api.auth_strategy,
              'in process' if conf.engine.in_process else 'separate')
@@ -58,20 +57,9 @@ def main(argv=None):
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        if hasattr(root.engine, 'stop'):
-            root.engine.stop()
+        root.engine.stop()
         root.db.dispose()
     return 0
-
-
-def _in_process_engine(conf):
-    if not conf.engine.in_process:
-        return None
-    try:
-        from solum_git.engine import service as engine_service
-    except ImportError:
-        return None
-    return engine_service.Engine.for_conf(conf)
 
 
 if __name__ == '__main__':

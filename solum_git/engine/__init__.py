@@ -1,0 +1,6 @@
+"""The reconciler. ``worker_classes`` lists what an engine process runs."""
+
+
+def worker_classes():
+    # each issue's worker is added here as it lands (stacks, runs)
+    return ()

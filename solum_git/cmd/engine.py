@@ -1,0 +1,31 @@
+"""solum-git-engine: a separate engine process (with [engine] in_process = false)."""
+import signal
+import sys
+import threading
+
+from oslo_log import log
+
+from solum_git import bootstrap
+from solum_git import conf as conf_pkg
+
+LOG = log.getLogger(__name__)
+
+
+def main(argv=None):
+    conf = conf_pkg.CONF
+    conf_pkg.parse_args(sys.argv[1:] if argv is None else argv, conf)
+    log.setup(conf, 'solum-git')
+    root = bootstrap.build(conf, with_engine=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: done.set())
+    signal.signal(signal.SIGINT, lambda *a: done.set())
+    root.engine.start()
+    LOG.info('solum-git engine %s started', root.engine.engine_id)
+    done.wait()
+    root.engine.stop()
+    root.db.dispose()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
