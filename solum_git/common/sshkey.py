@@ -4,6 +4,7 @@ import binascii
 import hashlib
 import re
 
+from cryptography import exceptions as crypto_exc
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -72,7 +73,7 @@ def parse(text):
     try:
         key = serialization.load_ssh_public_key(
             ('%s %s' % (key_type, data)).encode())
-    except (ValueError, TypeError, serialization.UnsupportedAlgorithm):
+    except (ValueError, TypeError, crypto_exc.UnsupportedAlgorithm):
         raise _bad('key data is not a valid %s key' % key_type)
     # the type inside the blob must be the one named in front of it
     if blob[4:4 + int.from_bytes(blob[:4], 'big')].decode('ascii', 'replace') != key_type:

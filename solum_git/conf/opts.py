@@ -24,4 +24,6 @@ def set_defaults(conf=None):
     """Our defaults for library options (also applied by oslo-config-generator)."""
     from oslo_config import cfg
     from oslo_db import options as db_options
+    # on the opt objects too, so oslo-config-generator shows it
+    cfg.set_defaults(db_options.database_opts, connection=DEFAULT_CONNECTION)
     db_options.set_defaults(conf or cfg.CONF, connection=DEFAULT_CONNECTION)
