@@ -21,5 +21,5 @@ def setup_app(conf, services, hook_app=None):
         authed = middleware.NoAuth(app)
     # the post-receive callback is signed by the stack, not by a user
     app = middleware.PathDispatch(authed, hook_app or app, HOOK_PREFIXES)
-    app = middleware.JsonErrors(app)
+    app = middleware.JsonErrors(middleware.JsonOnly(app))
     return middleware.BodySizeLimit(app, conf.api.max_request_body_size)

@@ -1,4 +1,5 @@
 """WSGI middleware: body size limit, noauth, JSON errors."""
+import io
 import json
 import logging
 
@@ -36,6 +37,29 @@ class _LimitedReader:
         return data
 
 
+class JsonOnly:
+    """Bodies must be one JSON object; JSON in, JSON out (no XML parsing at all)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        environ['HTTP_ACCEPT'] = 'application/json'
+        length = environ.get('CONTENT_LENGTH')
+        if length and length != '0':
+            raw = environ['wsgi.input'].read(int(length))
+            environ['wsgi.input'] = io.BytesIO(raw)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return fault(400, 'body: must be valid JSON')(environ, start_response)
+            if not isinstance(body, dict):
+                return fault(400, 'body: must be a JSON object')(environ,
+                                                                  start_response)
+            environ['CONTENT_TYPE'] = 'application/json'
+        return self.app(environ, start_response)
+
+
 class BodySizeLimit:
     def __init__(self, app, limit):
         self.app = app
@@ -51,6 +75,9 @@ class BodySizeLimit:
             except ValueError:
                 return fault(400, 'Content-Length: must be an integer')(
                     environ, start_response)
+        elif 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+            return fault(411, 'Content-Length: required (chunked bodies are not '
+                         'accepted)')(environ, start_response)
         elif 'wsgi.input' in environ:
             environ['wsgi.input'] = _LimitedReader(environ['wsgi.input'], self.limit)
         try:
@@ -99,7 +126,7 @@ class JsonErrors:
             LOG.error('%s %s -> %s: %s', req.method, req.path, resp.status,
                       resp.body[:2000])
             return fault(resp.status_int, 'internal error; see the solum-git API log')
-        if resp.content_type == 'application/json':
+        if resp.content_type == 'application/json' and b'"faultstring"' in resp.body:
             return resp
         message = resp.status.split(' ', 1)[-1]
         if resp.status_int == 404:

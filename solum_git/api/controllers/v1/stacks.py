@@ -16,8 +16,8 @@ def render(view):
 
 class StackActionsController(rest.RestController):
     @wsme_pecan.wsexpose(None, types.text, body=types.Action, status_code=202)
-    def post(self, stack_uuid, action):
-        if action.action != 'resync':
+    def post(self, stack_uuid, body):
+        if base.require_body(body).action != 'resync':
             raise exception.InvalidInput('action', 'must be one of: resync')
         base.services().stacks.resync(base.ctx(), stack_uuid)
 
