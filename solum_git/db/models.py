@@ -9,6 +9,8 @@ Base = orm.declarative_base()
 
 # microseconds everywhere, so newest-first paging is stable on MySQL too
 DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
+# run logs may pass TEXT's 64 KB on MySQL
+LongText = sa.Text().with_variant(mysql.LONGTEXT(), 'mysql')
 
 
 def utcnow():
@@ -177,3 +179,22 @@ class Run(_Timestamps, Base):
     finished_at = sa.Column(DateTime, nullable=True)
     lease_owner = sa.Column(sa.String(64), nullable=True)
     lease_expires = sa.Column(DateTime, nullable=True)
+    # a QUEUED run waits until then (webhook retry backoff)
+    next_attempt_at = sa.Column(DateTime, nullable=True)
+    # deferred: lists of runs never load their logs
+    log = orm.deferred(sa.Column(LongText, nullable=True))
+
+
+class HookNonce(Base):
+    """A signed callback already seen: the same nonce twice is a replay."""
+    __tablename__ = 'hook_nonces'
+    __table_args__ = (
+        sa.UniqueConstraint('stack_id', 'nonce', name='uniq_hook_nonces0stack_id0nonce'),
+        sa.Index('ix_hook_nonces_expires_at', 'expires_at'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    stack_id = sa.Column(sa.Integer, sa.ForeignKey('stacks.id', ondelete='CASCADE'),
+                         nullable=False)
+    nonce = sa.Column(sa.String(64), nullable=False)
+    expires_at = sa.Column(DateTime, nullable=False)
