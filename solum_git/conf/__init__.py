@@ -8,11 +8,13 @@ from solum_git.conf import engine
 from solum_git.conf import hook
 from solum_git.conf import local
 from solum_git.conf import opts
+from solum_git.conf import pipelines
 from solum_git.conf import provisioner
+from solum_git.conf import solum
 
 CONF = cfg.CONF
 
-_MODULES = (default, api, engine, provisioner, local, hook)
+_MODULES = (default, api, engine, provisioner, local, hook, pipelines, solum)
 
 
 def register(conf):
