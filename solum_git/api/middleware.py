@@ -54,8 +54,8 @@ class JsonOnly:
             except ValueError:
                 return fault(400, 'body: must be valid JSON')(environ, start_response)
             if not isinstance(body, dict):
-                return fault(400, 'body: must be a JSON object')(environ,
-                                                                  start_response)
+                return fault(400, 'body: must be a JSON object')(
+                    environ, start_response)
             environ['CONTENT_TYPE'] = 'application/json'
         return self.app(environ, start_response)
 

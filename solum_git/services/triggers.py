@@ -117,7 +117,8 @@ class TriggerService(base.Service):
             repo = self.repos.find(session, ctx, repo_uuid)
             self.repos.authorize_owner(session, ctx, repo, 'trigger', 'create')
             row = models.Trigger(uuid=str(uuidlib.uuid4()), repo_id=repo.id, type=type,
-                                 branches=branches or repo.default_branch, config=config, user_id=ctx.user_id)
+                                 branches=branches or repo.default_branch,
+                                 config=config, user_id=ctx.user_id)
             session.add(row)
             session.flush()
             return views.trigger(row, repo.uuid)
