@@ -6,7 +6,9 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${SOLUM_GIT_VENV:-$TOP/.venv}
 PYTHON=${PYTHON:-python3}
 
-SYSTEM_PACKAGES=(git gitolite3 openssh-server openssh-client python3-venv ${EXTRA_SYSTEM_PACKAGES:-})
+SYSTEM_PACKAGES=(git gitolite3 openssh-server openssh-client ${EXTRA_SYSTEM_PACKAGES:-})
+# Debian's python3 has no venv module without python3-venv
+"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || SYSTEM_PACKAGES+=(python3-venv)
 
 missing_packages() {
     local missing=()
