@@ -5,6 +5,7 @@ from oslo_log import log
 from solum_git.conf import api
 from solum_git.conf import default
 from solum_git.conf import engine
+from solum_git.conf import heat
 from solum_git.conf import hook
 from solum_git.conf import local
 from solum_git.conf import opts
@@ -14,7 +15,7 @@ from solum_git.conf import solum
 
 CONF = cfg.CONF
 
-_MODULES = (default, api, engine, provisioner, local, hook, pipelines, solum)
+_MODULES = (default, api, engine, provisioner, local, heat, hook, pipelines, solum)
 
 
 def register(conf):

@@ -2,13 +2,14 @@
 from solum_git.conf import api
 from solum_git.conf import default
 from solum_git.conf import engine
+from solum_git.conf import heat
 from solum_git.conf import hook
 from solum_git.conf import local
 from solum_git.conf import pipelines
 from solum_git.conf import provisioner
 from solum_git.conf import solum
 
-_MODULES = (default, api, engine, provisioner, local, hook, pipelines, solum)
+_MODULES = (default, api, engine, provisioner, local, heat, hook, pipelines, solum)
 
 
 DEFAULT_CONNECTION = 'sqlite:///$state_path/solum-git.sqlite'
