@@ -1,6 +1,9 @@
 """What every provisioner does: make, check, repair and remove a tenant git server."""
 import abc
 
+# ServerState.status values
+BUILDING, ACTIVE, ERROR = 'BUILDING', 'ACTIVE', 'ERROR'
+
 
 class Provisioner(abc.ABC):
     """One tenant git server per stack row.
@@ -31,6 +34,19 @@ class Provisioner(abc.ABC):
     @abc.abstractmethod
     def delete(self, stack):
         """Remove the server and everything on it."""
+
+    def repair(self, stack, settings, deep=False):
+        """Put back what drifted outside gitolite (the engine's periodic check).
+
+        ``deep``: an operator asked for a resync; redo the whole set-up.
+        """
+
+    def reap(self):
+        """Called on every engine pass (cheap): uuids of stacks to look at now."""
+        return ()
+
+    def close(self):
+        """The engine stops: release processes and clients."""
 
 
 class ServerState:
