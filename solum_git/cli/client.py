@@ -80,6 +80,9 @@ class Client:
         except ks_exc.ConnectFailure as e:
             raise ApiError('cannot reach the solum-git API at %s: %s'
                            % (self.base, _reason(e)))
+        except ks_exc.Unauthorized as e:
+            # raise_exc=False: only getting the token itself raises this
+            raise ApiError('Keystone refused the credentials: %s' % _reason(e), 401)
         except ks_exc.ClientException as e:
             raise ApiError('%s %s: %s' % (method, url, _reason(e)))
         if resp.status_code >= 400:
