@@ -1,4 +1,5 @@
 """The HTTP client both CLIs share: a keystoneauth1 session, the v1 URL, paging."""
+import contextlib
 import re
 import urllib.parse
 
@@ -53,6 +54,20 @@ def _next_link(resp):
     return None
 
 
+@contextlib.contextmanager
+def session_errors(target):
+    """keystoneauth's exceptions (token, catalog, connection) as one-line ApiErrors."""
+    try:
+        yield
+    except ks_exc.ConnectFailure as e:
+        raise ApiError('cannot reach %s: %s' % (target, _reason(e)))
+    except ks_exc.Unauthorized as e:
+        # requests are sent with raise_exc=False: only getting a token raises this
+        raise ApiError('Keystone refused the credentials: %s' % _reason(e), 401)
+    except ks_exc.ClientException as e:
+        raise ApiError('%s: %s' % (target, _reason(e)))
+
+
 class Client:
     """``session`` authenticates (or not); ``endpoint`` is the API's root URL.
 
@@ -74,17 +89,9 @@ class Client:
             query = {k: v for k, v in params.items() if v is not None}
             if query:
                 url += '?' + urllib.parse.urlencode(query)
-        try:
+        with session_errors('the solum-git API at %s' % self.base):
             resp = self.session.request(url, method, json=json, headers=self.headers,
                                         raise_exc=False)
-        except ks_exc.ConnectFailure as e:
-            raise ApiError('cannot reach the solum-git API at %s: %s'
-                           % (self.base, _reason(e)))
-        except ks_exc.Unauthorized as e:
-            # raise_exc=False: only getting the token itself raises this
-            raise ApiError('Keystone refused the credentials: %s' % _reason(e), 401)
-        except ks_exc.ClientException as e:
-            raise ApiError('%s %s: %s' % (method, url, _reason(e)))
         if resp.status_code >= 400:
             raise ApiError('%s (HTTP %d)' % (_fault(resp), resp.status_code),
                            resp.status_code)

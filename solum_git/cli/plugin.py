@@ -20,9 +20,12 @@ def make_client(instance):
     The endpoint is --os-git-url (SOLUM_GIT_URL) or the catalog's "git" service;
     the session is OpenStackClient's own (Keystone).
     """
-    endpoint = instance.get_configuration().get('git_url') or (
-        instance.get_endpoint_for_service_type(
-            API_NAME, region_name=instance.region_name, interface=instance.interface))
+    endpoint = instance.get_configuration().get('git_url')
+    if not endpoint:
+        with client_mod.session_errors('Keystone'):
+            endpoint = instance.get_endpoint_for_service_type(
+                API_NAME, region_name=instance.region_name,
+                interface=instance.interface)
     if not endpoint:
         raise client_mod.ApiError('no "git" endpoint in the service catalog; set '
                                   'SOLUM_GIT_URL or --os-git-url')

@@ -56,9 +56,12 @@ def make_client(options):
     if keystone_wanted(options):
         auth = ks_loading.load_auth_from_argparse_arguments(options)
         session = ks_loading.load_session_from_argparse_arguments(options, auth=auth)
-        endpoint = options.solum_git_url or session.get_endpoint(
-            service_type=options.os_service_type, interface=options.os_interface,
-            region_name=options.os_region_name)
+        endpoint = options.solum_git_url
+        if not endpoint:
+            with client_mod.session_errors('Keystone at %s' % options.os_auth_url):
+                endpoint = session.get_endpoint(
+                    service_type=options.os_service_type,
+                    interface=options.os_interface, region_name=options.os_region_name)
         if not endpoint:
             raise client_mod.ApiError(
                 'no "%s" endpoint in the service catalog; set SOLUM_GIT_URL'
