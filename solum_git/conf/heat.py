@@ -1,4 +1,6 @@
 """[heat]: tenant git servers as Heat stacks (VM or Zun container)."""
+import copy
+
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
@@ -41,7 +43,8 @@ opts = [
                     'them on the server\'s ephemeral disk (lost with the server).'),
     cfg.StrOpt('volume_type', default='', help='Cinder volume type; empty: default.'),
     cfg.BoolOpt('send_bootstrap', default=True,
-                help='Send images/bootstrap.sh in user_data, so the server runs '
+                help='Send images/bootstrap.sh and solum-git-hook in user_data, so the '
+                     'server runs '
                      'the same bootstrap as this solum-git (and a plain '
                      'Debian/Ubuntu cloud image works). False: run the image\'s '
                      'own /usr/local/sbin/solum-git-bootstrap.'),
@@ -69,7 +72,17 @@ def register_opts(conf):
     ks_loading.register_session_conf_options(conf, GROUP)
 
 
+def _password_opts():
+    """For the sample only: keystoneauth registers a plugin's options when it loads."""
+    opts = []
+    for opt in ks_loading.get_auth_plugin_conf_options('password'):
+        opt = copy.copy(opt)
+        opt.required = False  # only needed when auth_type = password
+        opts.append(opt)
+    return opts
+
+
 def list_opts():
     return {GROUP: (opts + ks_loading.get_session_conf_options()
                     + ks_loading.get_auth_common_conf_options()
-                    + ks_loading.get_auth_plugin_conf_options('password'))}
+                    + _password_opts())}

@@ -40,6 +40,11 @@ def default_bootstrap_script():
     return None
 
 
+def default_hook_program():
+    from solum_git.hook import main
+    return main.__file__
+
+
 def stack_name(prefix, project_id):
     """Heat names allow [A-Za-z0-9_.-]; a project id needing changes gets a hash suffix."""
     safe = re.sub(r'[^A-Za-z0-9_.-]', '-', project_id)
@@ -116,7 +121,9 @@ class HeatProvisioner(base.Provisioner):
             params.update(image=h.image, flavor=h.flavor, key_name=h.key_name or '',
                           ssh_listen_address=h.ssh_listen_address,
                           volume_type=h.volume_type or '',
-                          bootstrap_script=self._bootstrap_b64())
+                          bootstrap_script=self._send(self.conf.heat.bootstrap_script,
+                                                      default_bootstrap_script()),
+                          hook_program=self._send(None, default_hook_program()))
         else:
             params.update(container_image=h.container_image, image_driver=h.image_driver,
                           cpu=h.container_cpu, memory=h.container_memory)
@@ -127,12 +134,13 @@ class HeatProvisioner(base.Provisioner):
                              % (', '.join(missing), h.server_type))
         return params
 
-    def _bootstrap_b64(self):
+    def _send(self, path, default):
+        """A file for user_data, base64; '' lets the server use the image's copy."""
         if not self.conf.heat.send_bootstrap:
             return ''
-        path = self.conf.heat.bootstrap_script or default_bootstrap_script()
-        if not path:
-            raise ValueError('[heat] bootstrap_script: no bootstrap.sh found to send')
+        path = path or default
+        if not path or not os.path.exists(path):
+            raise ValueError('[heat] send_bootstrap: %s not found' % (path or default))
         with open(path) as f:
             return hostkeys.b64(f.read())
 
