@@ -341,6 +341,11 @@ stamp() {
     done
 }
 
+list_repos() {
+    (cd "$base" && find . -mindepth 1 -maxdepth 3 -type d -name '*.git' -prune) \
+        | sed 's|^\./||; s|\.git$||' | sort
+}
+
 sub=${1:-}
 [ $# -gt 0 ] && shift
 if [ "$sub" = stamp ]; then stamp; exit 0; fi
@@ -348,8 +353,7 @@ gitolite access -q gitolite-admin "${GL_USER:-}" W any || die "only the admin ma
 
 case "$sub" in
 repos)
-    cd "$base"
-    find . -mindepth 1 -maxdepth 3 -type d -name '*.git' -prune | sed 's|^\./||; s|\.git$||' | sort
+    list_repos
     ;;
 rm)
     configured=$(gitolite list-repos)
@@ -368,8 +372,10 @@ rm)
     done
     ;;
 check)
+    # what the engine needs in one round trip: admin head, drift (fixed), repos
     fix=no
     [ "${1:-}" = --fix ] && fix=yes
+    echo "head $(git --git-dir="$admin_git" rev-parse --verify -q refs/heads/master || echo none)"
     drift=
     dirty=$(git --git-dir="$admin_git" --work-tree="$admin_base" status --porcelain \
         --untracked-files=all -- conf/gitolite.conf keydir)
@@ -382,16 +388,22 @@ check)
         [ -e "$repo/hooks/post-receive" ] && [ -x "$repo/hooks/post-receive" ] \
             || { drift="$drift hooks"; break; }
     done
-    if [ -z "$drift" ]; then echo "clean"; exit 0; fi
-    echo "drift:$drift"
-    [ "$fix" = yes ] || exit 0
-    cp "$HOME/.solum-git/gitolite.rc" "$HOME/.gitolite.rc"
-    git --git-dir="$admin_git" --work-tree="$admin_base" checkout -f master -- conf/gitolite.conf keydir
-    git --git-dir="$admin_git" --work-tree="$admin_base" clean -f -d -q -- keydir
-    # ssh-authkeys keeps lines outside its own section: start from nothing
-    : >"$HOME/.ssh/authorized_keys"
-    gitolite setup
-    echo "fixed:$drift"
+    if [ -z "$drift" ]; then
+        echo "state clean"
+    else
+        echo "state drift:$drift"
+        if [ "$fix" = yes ]; then
+            cp "$HOME/.solum-git/gitolite.rc" "$HOME/.gitolite.rc"
+            git --git-dir="$admin_git" --work-tree="$admin_base" checkout -f master -- \
+                conf/gitolite.conf keydir
+            git --git-dir="$admin_git" --work-tree="$admin_base" clean -f -d -q -- keydir
+            # ssh-authkeys keeps lines outside its own section: start from nothing
+            : >"$HOME/.ssh/authorized_keys"
+            gitolite setup >/dev/null 2>&1 || die "gitolite setup failed while fixing drift"
+            echo "fixed:$drift"
+        fi
+    fi
+    list_repos | sed 's/^/repo /'
     ;;
 *)
     die "usage: solum-sync repos | rm NAME... | check [--fix]"
@@ -426,11 +438,23 @@ git_dir "$PK_DIR"
 printf '%s\n' "$ADMIN_KEY" | put 600 "$PK_DIR/$ADMIN_USER.pub"
 if [ -d "$GIT_HOME/repositories/gitolite-admin.git" ]; then
     # installed already: keep the conf the engine pushed; refresh hooks, rc, stamps
+    for repo in "$GIT_HOME"/repositories/*.git; do
+        [ -d "$repo/hooks" ] || as_git mkdir -p "$repo/hooks"
+    done
     as_git gitolite setup >&2
 else
     as_git gitolite setup -pk "$PK_DIR/$ADMIN_USER.pub" >&2
 fi
 rm -rf "$PK_DIR"
+
+# repos made from now on start on main (the API's default branch) and without
+# sample hooks; after setup, since gitolite-admin itself must stay on master
+git_dir "$SG/git-template" "$SG/git-template/hooks"
+put 600 "$GIT_HOME/.gitconfig" <<EOF
+[init]
+	defaultBranch = main
+	templateDir = $SG/git-template
+EOF
 
 if [ "$SSHD_MODE" = own ]; then
     write_own_sshd

@@ -10,6 +10,8 @@ opts = [
                  help='Seconds between looks for pending work.'),
     cfg.IntOpt('resync_interval', default=60, min=1,
                help='Seconds between drift checks of each stack.'),
+    cfg.IntOpt('stack_threads', default=4, min=1,
+               help='Stacks one engine converges at the same time.'),
     cfg.IntOpt('lease_seconds', default=120, min=5,
                help='How long an engine holds a claim on a stack before '
                     'another engine may take it over.'),

@@ -15,6 +15,16 @@ opts = [
                help='System user that owns local stacks when the service '
                     'runs as root (created if missing). Default: '
                     'solum-git. An ordinary user always uses itself.'),
+    cfg.StrOpt('stacks_path', default='$state_path/stacks',
+               help='Directory with one directory per local stack. When the '
+                    'service runs as root, git_user must be able to traverse '
+                    'every directory above it.'),
+    cfg.StrOpt('bootstrap_script',
+               help='The tenant git server bootstrap script. Default: '
+                    'images/bootstrap.sh of this source tree, else '
+                    '<prefix>/share/solum-git/bootstrap.sh.'),
+    cfg.IntOpt('start_timeout', default=10, min=1,
+               help='Seconds a local sshd may take to answer after start.'),
 ]
 
 

@@ -3,4 +3,5 @@
 
 def worker_classes():
     # each issue's worker is added here as it lands (stacks, runs)
-    return ()
+    from solum_git.engine import stacks
+    return (stacks.StackWorker,)
