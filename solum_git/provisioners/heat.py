@@ -61,6 +61,11 @@ def _parse_time(value):
         tzinfo=datetime.timezone.utc)
 
 
+def _outputs(found):
+    return {o['output_key']: o.get('output_value')
+            for o in (getattr(found, 'outputs', None) or [])}
+
+
 class HeatProvisioner(base.Provisioner):
     name = 'heat'
 
@@ -123,7 +128,8 @@ class HeatProvisioner(base.Provisioner):
                           volume_type=h.volume_type or '',
                           bootstrap_script=self._send(self.conf.heat.bootstrap_script,
                                                       default_bootstrap_script()),
-                          hook_program=self._send(None, default_hook_program()))
+                          hook_program=self._send(settings.get('hook_program'),
+                                                  default_hook_program()))
         else:
             params.update(container_image=h.container_image, image_driver=h.image_driver,
                           cpu=h.container_cpu, memory=h.container_memory)
@@ -156,17 +162,17 @@ class HeatProvisioner(base.Provisioner):
 
     # the Provisioner contract
     def create(self, stack, settings):
-        """Create the Heat stack, or retry a failed one in place (stack update).
+        """Create the Heat stack, or retry a failed one in place (a stack update).
 
-        Idempotent: a stack that is building or built is left alone unless the
-        solum-git stack is in ERROR, which asks for a new server.
+        Idempotent (the engine calls it on every pass while a stack builds): a
+        stack in progress, or built and booting, is left alone. Retried: a
+        *_FAILED Heat stack, or a built one whose server never answered with its
+        host key within boot_timeout (the update replaces the server).
         """
         heat = self.heat()
         name = self.name_for(stack)
         found = self._find(heat, name)
-        retry = found is not None and (found.stack_status.endswith('_FAILED')
-                                       or stack.status == ERROR)
-        if found is not None and not retry:
+        if found is not None and not self._needs_retry(found):
             return
         template, files = self.template()
         private, public = hostkeys.generate()
@@ -180,6 +186,14 @@ class HeatProvisioner(base.Provisioner):
             LOG.info('retrying Heat stack %s (%s)', name, found.stack_status)
             heat.stacks.update('%s/%s' % (name, found.id), **fields)
 
+    def _needs_retry(self, found):
+        status = found.stack_status
+        if status.endswith('_FAILED'):
+            return True
+        if not status.endswith('_COMPLETE') or status.startswith('DELETE'):
+            return False
+        return self._probe(found, _outputs(found), {}).status == ERROR
+
     def check(self, stack):
         name = self.name_for(stack)
         found = self._find(self.heat(), name)
@@ -187,8 +201,7 @@ class HeatProvisioner(base.Provisioner):
             return base.ServerState(ERROR, 'Heat stack %s not found' % name)
         extra = {'heat_stack_id': found.id}
         status = found.stack_status
-        outputs = {o['output_key']: o.get('output_value')
-                   for o in (getattr(found, 'outputs', None) or [])}
+        outputs = _outputs(found)
         if status.endswith('_FAILED'):
             return base.ServerState(ERROR, self._failure(
                 'Heat stack %s %s: %s' % (name, status, found.stack_status_reason), outputs),

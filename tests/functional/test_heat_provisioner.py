@@ -80,9 +80,12 @@ def built(cloud, tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp('heatvm'))
     prov = make_provisioner(tmp, cloud)
     row = fake_row('project-%s' % uuid.uuid4().hex[:6])
-    prov.create(row, {'callback_url': 'http://127.0.0.1:9/v1/hooks/post-receive'})
+    settings = {'callback_url': 'http://127.0.0.1:9/v1/hooks/post-receive'}
+    prov.create(row, settings)
     first = prov.check(row)
+    prov.create(row, settings)  # the engine calls it on every pass while building
     state = wait_state(prov, row, 'ACTIVE')
+    prov.create(row, settings)
     yield types.SimpleNamespace(prov=prov, row=row, first=first, state=state, tmp=tmp)
     try:
         prov.delete(row)
@@ -100,6 +103,10 @@ def test_heat_stack_is_building_then_active(built):
 
 def test_one_heat_stack_per_project_with_hidden_secrets(built, cloud):
     name = 'solum-git-' + built.row.project_id
+    writes = [r for r in cloud.cloud.requests
+              if r[0] in ('POST', 'PUT') and '/stacks' in r[1] and name in r[1] or
+              r == ('POST', '/heat/v1/service-project/stacks')]
+    assert len([r for r in writes if r[0] == 'PUT']) == 0  # create is idempotent
     stack = cloud.cloud.stacks[name]
     assert built.state.extra['heat_stack_id'] == stack.id
     shown = stack.show()['parameters']
@@ -140,9 +147,7 @@ def test_failed_heat_stack_is_error_with_reason_then_retried(cloud, tmp_path):
         prov.create(row, {})
         state = wait_state(prov, row, 'ERROR', timeout=30)
         assert 'CREATE_FAILED' in state.reason and 'No valid host' in state.reason
-        row.status = 'ERROR'
         prov.create(row, {})  # retry: a stack update of the failed stack
-        row.status = 'BUILDING'
         state = wait_state(prov, row, 'ACTIVE')
         assert cloud.cloud.stacks['solum-git-' + row.project_id].status == 'UPDATE_COMPLETE'
     finally:
