@@ -157,3 +157,43 @@ class TriggerInput(Base):
     type = text
     branches = text
     config = json_type
+
+
+class PushRef(Base):
+    ref = text
+    old = text
+    new = text
+
+
+class Run(Base):
+    uuid = text
+    uri = text
+    log_uri = text
+    push_uri = text
+    repo_uuid = text
+    trigger_uuid = text
+    type = text
+    ref = text
+    commit = text
+    status = text
+    status_reason = text
+    app_url = text
+    attempts = int
+    deliveries = json_type
+    created_at = datetime.datetime
+    updated_at = datetime.datetime
+    started_at = datetime.datetime
+    finished_at = datetime.datetime
+
+
+class Push(Base):
+    uuid = text
+    uri = text
+    repo_uuid = text
+    repo_uri = text
+    push_id = text
+    pusher = text
+    refs = [PushRef]
+    pushed_at = datetime.datetime
+    created_at = datetime.datetime
+    runs = [Run]

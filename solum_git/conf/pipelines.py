@@ -22,18 +22,22 @@ opts = [
     cfg.FloatOpt('log_sync_interval', default=1.0, min=0.1,
                  help='Seconds between copies of a running run\'s log to the '
                       'database (what GET .../runs/{uuid}/log shows).'),
+    cfg.HostAddressOpt('app_host', default='127.0.0.1',
+                       help='Host name in the app_url of a local run (the app '
+                            'gets its port in $PORT).'),
     cfg.IntOpt('keep_runs', default=5, min=1,
                help='Work dirs kept per local trigger (the one serving the '
                     'app is always kept).'),
     cfg.FloatOpt('webhook_timeout', default=10.0, min=0.1,
                  help='Seconds a webhook receiver has to answer.'),
-    cfg.IntOpt('webhook_max_attempts', default=6, min=1,
-               help='Deliveries of one webhook run before it ends in FAILED.'),
-    cfg.FloatOpt('webhook_backoff', default=2.0, min=0.01,
-                 help='Seconds before the first webhook retry; doubled after '
-                      'each failed attempt.'),
-    cfg.FloatOpt('webhook_backoff_max', default=300.0, min=0.01,
-                 help='Longest wait between two webhook attempts.'),
+    cfg.IntOpt('retry_max_attempts', default=6, min=1,
+               help='Deliveries of one webhook or solum run before it ends in '
+                    'FAILED (receiver down or answering 5xx).'),
+    cfg.FloatOpt('retry_backoff', default=2.0, min=0.01,
+                 help='Seconds before the first retry of a webhook or solum '
+                      'delivery; doubled after each failed attempt.'),
+    cfg.FloatOpt('retry_backoff_max', default=300.0, min=0.01,
+                 help='Longest wait between two delivery attempts.'),
     cfg.BoolOpt('webhook_allow_private', default=False,
                 help='Allow webhook URLs that resolve to loopback, private or '
                      'link-local addresses (off: a tenant cannot make the '

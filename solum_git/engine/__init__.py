@@ -3,5 +3,7 @@
 
 def worker_classes():
     # each issue's worker is added here as it lands (stacks, runs)
+    from solum_git.engine import flush
+    from solum_git.engine import runs
     from solum_git.engine import stacks
-    return (stacks.StackWorker,)
+    return (stacks.StackWorker, runs.RunWorker, flush.FlushWorker)

@@ -1,7 +1,9 @@
 """The service layer: policy checks and orchestration; the API's only door."""
 from solum_git.services import keys
 from solum_git.services import members
+from solum_git.services import pushes
 from solum_git.services import repos
+from solum_git.services import runs
 from solum_git.services import stacks
 from solum_git.services import triggers
 
@@ -13,3 +15,5 @@ class Services:
         self.keys = keys.KeyService(conf, db, enforcer, engine)
         self.members = members.MemberService(conf, db, enforcer, engine, self.repos)
         self.triggers = triggers.TriggerService(conf, db, enforcer, engine, self.repos)
+        self.pushes = pushes.PushService(conf, db, enforcer, engine, self.repos)
+        self.runs = runs.RunService(conf, db, enforcer, engine, self.repos)

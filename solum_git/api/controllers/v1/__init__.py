@@ -2,11 +2,13 @@ import pecan
 from pecan import rest
 
 from solum_git.api.controllers.v1 import base
+from solum_git.api.controllers.v1 import hooks
 from solum_git.api.controllers.v1 import infrastructure
 
 
 class V1Controller(rest.RestController):
     infrastructure = infrastructure.InfrastructureController()
+    hooks = hooks.HooksController()
 
     @pecan.expose('json')
     def get(self):

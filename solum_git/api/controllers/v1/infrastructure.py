@@ -4,6 +4,7 @@ from wsmeext import pecan as wsme_pecan
 from solum_git.api.controllers.v1 import base
 from solum_git.api.controllers.v1 import keys
 from solum_git.api.controllers.v1 import repos
+from solum_git.api.controllers.v1 import runs
 from solum_git.api.controllers.v1 import stacks
 from solum_git.api import types
 
@@ -12,6 +13,7 @@ class InfrastructureController(rest.RestController):
     stacks = stacks.StacksController()
     repos = repos.ReposController()
     keys = keys.KeysController()
+    runs = runs.RunsController()
 
     @wsme_pecan.wsexpose(types.Infrastructure)
     def get(self):

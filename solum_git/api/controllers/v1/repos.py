@@ -4,6 +4,7 @@ from wsmeext import pecan as wsme_pecan
 
 from solum_git.api.controllers.v1 import base
 from solum_git.api.controllers.v1 import members
+from solum_git.api.controllers.v1 import pushes
 from solum_git.api.controllers.v1 import triggers
 from solum_git.api import types
 from solum_git.common import exception
@@ -23,6 +24,7 @@ def render(view):
 class ReposController(rest.RestController):
     members = members.MembersController()
     triggers = triggers.TriggersController()
+    pushes = pushes.PushesController()
 
     @wsme_pecan.wsexpose([types.Repo], int, types.text, types.text, types.text)
     def get_all(self, limit=None, marker=None, sort_key=None, sort_dir=None):

@@ -1,0 +1,96 @@
+"""Runs: what a push started; their status, log and redelivery."""
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from solum_git.common import exception
+from solum_git.db import models
+from solum_git.pipelines import base as pipelines
+from solum_git.services import base
+
+QUEUED, RUNNING = pipelines.QUEUED, pipelines.RUNNING
+
+
+def run_view(row, push_uuid, repo_uuid, trigger_uuid):
+    return {
+        'uuid': row.uuid, 'push_uuid': push_uuid, 'repo_uuid': repo_uuid,
+        'trigger_uuid': trigger_uuid, 'type': row.type, 'ref': row.ref,
+        'commit': row.commit, 'status': row.status, 'status_reason': row.status_reason,
+        'app_url': row.app_url, 'attempts': row.attempts or 0,
+        'deliveries': list(row.deliveries or []), 'created_at': row.created_at,
+        'updated_at': row.updated_at, 'started_at': row.started_at,
+        'finished_at': row.finished_at,
+    }
+
+
+def _joined():
+    return (sa.select(models.Run, models.Push.uuid, models.Repo, models.Trigger.uuid)
+            .join(models.Push, models.Push.id == models.Run.push_id)
+            .join(models.Repo, models.Repo.id == models.Push.repo_id)
+            .outerjoin(models.Trigger, models.Trigger.id == models.Run.trigger_id))
+
+
+def views_for_pushes(session, push_ids):
+    """{push id: [run views]} in one query."""
+    out = {push_id: [] for push_id in push_ids}
+    if not push_ids:
+        return out
+    rows = session.execute(_joined().where(models.Run.push_id.in_(push_ids))
+                           .order_by(models.Run.id)).all()
+    for run, push_uuid, repo, trigger_uuid in rows:
+        out[run.push_id].append(run_view(run, push_uuid, repo.uuid, trigger_uuid))
+    return out
+
+
+class RunService(base.Service):
+    """Runs are checked against their repo's project (policy ``run``)."""
+    resource = 'run'
+    model = models.Run
+
+    def __init__(self, conf, db, enforcer, engine, repo_service):
+        super().__init__(conf, db, enforcer, engine)
+        self.repos = repo_service
+
+    def _find(self, session, ctx, uuid, with_log=False):
+        query = _joined().where(models.Run.uuid == uuid)
+        if with_log:
+            query = query.options(orm.undefer(models.Run.log))
+        found = session.execute(query).first()
+        if found is None:
+            raise exception.NotFound('run', uuid)
+        run, push_uuid, repo, trigger_uuid = found
+        self.authorize(ctx, 'get', {'project_id': repo.project_id, 'uuid': uuid},
+                       hide=True)
+        return run, push_uuid, repo, trigger_uuid
+
+    def get(self, ctx, uuid):
+        with self.db.reader() as session:
+            run, push_uuid, repo, trigger_uuid = self._find(session, ctx, uuid)
+            return run_view(run, push_uuid, repo.uuid, trigger_uuid)
+
+    def log(self, ctx, uuid):
+        with self.db.reader() as session:
+            run = self._find(session, ctx, uuid, with_log=True)[0]
+            return {'status': run.status, 'log': run.log or ''}
+
+    def redeliver(self, ctx, uuid):
+        """Run it again: a webhook is re-sent (same delivery id), other types re-run."""
+        with self.db.writer() as session:
+            run, push_uuid, repo, trigger_uuid = self._find(session, ctx, uuid)
+            self.repos.authorize_owner(session, ctx, repo, 'run', 'redeliver')
+            if trigger_uuid is None:
+                raise exception.Conflict('run %s: its trigger was deleted' % uuid)
+            if run.status in (QUEUED, RUNNING):
+                raise exception.Conflict('run %s is %s; redeliver it once it has '
+                                         'ended' % (uuid, run.status))
+            run.status = QUEUED
+            run.status_reason = 'redelivery requested by %s' % ctx.user_id
+            run.attempts = 0
+            run.next_attempt_at = None
+            run.finished_at = None
+            run.lease_owner = None
+            run.lease_expires = None
+            session.flush()
+            view = run_view(run, push_uuid, repo.uuid, trigger_uuid)
+            stack_id = repo.stack_id
+        self.engine.notify(stack_id)
+        return view
