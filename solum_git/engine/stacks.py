@@ -65,6 +65,7 @@ class StackWorker(service.Worker):
         self._dead_servers = set()  # stack uuids whose server process died
         self._last_scan = 0.0
         self._due = set()
+        self._mux = admin.Multiplexer()
 
     @property
     def admin_root(self):
@@ -81,6 +82,7 @@ class StackWorker(service.Worker):
     # -- one pass -----------------------------------------------------------------
     def run_once(self):
         self._dead_servers.update(self.provisioner.reap())
+        self._mux.reap()
         now = time.monotonic()
         with self._lock:
             free = self.threads - len(self._busy)
@@ -130,14 +132,15 @@ class StackWorker(service.Worker):
         now = models.utcnow()
         stack = models.Stack
         with self.db.writer() as session:
-            query = sa.select(stack.id).where(
-                stack.id == stack_id,
-                sa.or_(stack.lease_owner.is_(None), stack.lease_owner == self.engine.engine_id,
-                       stack.lease_expires < now))
             if session.bind.dialect.name in ('mysql', 'postgresql'):
-                query = query.with_for_update(skip_locked=True)
-            if session.execute(query).first() is None:
-                return False
+                # a row another engine is claiming right now is skipped, not waited on
+                query = sa.select(stack.id).where(
+                    stack.id == stack_id,
+                    sa.or_(stack.lease_owner.is_(None),
+                           stack.lease_owner == self.engine.engine_id,
+                           stack.lease_expires < now)).with_for_update(skip_locked=True)
+                if session.execute(query).first() is None:
+                    return False
             result = session.execute(
                 sa.update(stack).where(
                     stack.id == stack_id,
@@ -288,7 +291,7 @@ class StackWorker(service.Worker):
         return admin.AdminClient(
             os.path.join(self.admin_root, stack.uuid), stack.ssh_host, stack.ssh_port,
             stack.ssh_user, stack.admin_private_key,
-            (stack.ssh_host_keys or '').splitlines())
+            (stack.ssh_host_keys or '').splitlines(), mux=self._mux)
 
     # -- database writes ---------------------------------------------------------
     def _ensure_admin_key(self, stack):
@@ -382,6 +385,7 @@ class StackWorker(service.Worker):
 
     def close(self):
         self._pool.shutdown(wait=True)
+        self._mux.close()
         self.provisioner.close()
 
 

@@ -1,0 +1,246 @@
+"""What the git-server tests share: a live solum-git-api with local stacks, and
+developers with real ssh keys running real git against it.
+"""
+import contextlib
+import os
+import pathlib
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+from tests import helpers
+
+ENV_CLEAN = {'GIT_CONFIG_NOSYSTEM': '1', 'GIT_TERMINAL_PROMPT': '0', 'LANG': 'C'}
+
+
+def port_range(count, attempts=200):
+    """``count`` consecutive loopback ports that are free right now."""
+    for _ in range(attempts):
+        base = random.randint(20000, 60000 - count)
+        socks = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(('127.0.0.1', port))
+                socks.append(s)
+            return base, base + count - 1
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError('no %d consecutive free ports' % count)
+
+
+@contextlib.contextmanager
+def stacks_dir():
+    """Where local stacks live in a test.
+
+    As root the stacks are owned by another user (solum-git), which cannot
+    walk into pytest's 0700 temp dirs: give them a traversable one in /tmp.
+    """
+    path = tempfile.mkdtemp(prefix='sg-stacks-')
+    os.chmod(path, 0o711)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sshd_pids(under):
+    """Pids of live sshd processes whose config lies under ``under``."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                cmdline = f.read().split(b'\0')
+            with open('/proc/%s/stat' % entry) as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != 'Z' and cmdline and cmdline[0].endswith(b'sshd') \
+                and any(arg.startswith(under.encode()) for arg in cmdline):
+            found.append(int(entry))
+    return found
+
+
+class GitApi(helpers.ApiProcess):
+    """solum-git-api with the local provisioner on its own port range."""
+
+    def __init__(self, tmp_path, stacks_path, ports=4, extra=None):
+        low, high = port_range(ports)
+        self.stacks_path = stacks_path
+        sections = {
+            'local': {'ssh_port_min': low, 'ssh_port_max': high,
+                      'stacks_path': stacks_path},
+            'engine': {'poll_interval': 0.05, 'resync_interval': 3600},
+        }
+        for section, values in (extra or {}).items():
+            sections.setdefault(section, {}).update(values)
+        self.db_path = tmp_path / 'solum-git.sqlite'
+        super().__init__(tmp_path, 'sqlite:///%s' % self.db_path, extra=sections)
+        self.manage('db', 'upgrade')
+
+    def stack_row(self, project):
+        with contextlib.closing(sqlite3.connect(str(self.db_path), timeout=30)) as db:
+            db.row_factory = sqlite3.Row
+            return db.execute('SELECT * FROM stacks WHERE project_id = ?',
+                              (project,)).fetchone()
+
+    def wait_applied(self, project, timeout=60):
+        """Until the engine has applied what the database says now.
+
+        The version is not in the API; the test reads the engine's own record.
+        """
+        wanted = self.stack_row(project)['config_version']
+
+        def done():
+            row = self.stack_row(project)
+            assert row['status'] != 'ERROR', row['status_reason']
+            return row['applied_version'] >= wanted and row['lease_owner'] is None
+        wait_for(done, timeout, what='%s applied' % project)
+
+    def home(self, stack_uuid):
+        return pathlib.Path(self.stacks_path) / stack_uuid / 'home'
+
+    def stop(self):
+        super().stop()
+        left = sshd_pids(self.stacks_path)
+        for pid in left:
+            os.kill(pid, 9)
+        assert not left, 'sshd processes left running: %s' % left
+
+
+def wait_for(predicate, timeout=60, interval=0.05, what='condition'):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
+        time.sleep(interval)
+
+
+class Dev:
+    """A developer: an API client, an ssh key made by ssh-keygen, git clones."""
+
+    def __init__(self, api, tmp_path, project, user, key=True):
+        self.api = helpers.Client(api.url, project, user)
+        self.user = user
+        self.dir = pathlib.Path(tmp_path) / ('dev-%s-%s' % (project, user))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.key = self.dir / 'id_ed25519'
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C',
+                        '%s@test' % user, '-f', str(self.key)], check=True)
+        self.known_hosts = self.dir / 'known_hosts'
+        self.known_hosts.write_text('')
+        self.key_uuid = None
+        if key:
+            self.upload_key()
+
+    def upload_key(self):
+        r = self.api.post('/v1/infrastructure/keys', json={
+            'name': 'laptop', 'public_key': (self.dir / 'id_ed25519.pub').read_text()})
+        assert r.status_code == 201, r.text
+        self.key_uuid = r.json()['uuid']
+        return r.json()
+
+    # -- API ---------------------------------------------------------------------
+    def create_repo(self, name):
+        r = self.api.post('/v1/infrastructure/repos', json={'name': name})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def repo(self, uuid):
+        return self.api.get('/v1/infrastructure/repos/%s' % uuid).json()
+
+    def wait_active(self, repo, timeout=60):
+        def active():
+            view = self.repo(repo['uuid'])
+            if view['status'] == 'ACTIVE':
+                return view
+            stack = self.api.get(view['stack_uri']).json()
+            assert stack['status'] != 'ERROR', stack['status_reason']
+            return None
+        return wait_for(active, timeout, what='repo %s ACTIVE' % repo['name'])
+
+    def stack(self):
+        stacks = self.api.get('/v1/infrastructure/stacks').json()
+        assert len(stacks) == 1, stacks
+        return stacks[0]
+
+    def pin(self, stack=None):
+        """Trust exactly the host keys the API shows for the stack."""
+        stack = stack or self.stack()
+        assert stack['ssh_host_keys'], stack
+        self.known_hosts.write_text('\n'.join(stack['ssh_host_keys']) + '\n')
+        return stack
+
+    def set_member(self, repo, user_id, permission):
+        r = self.api.put('/v1/infrastructure/repos/%s/members/%s' % (repo['uuid'], user_id),
+                         json={'permission': permission})
+        assert r.status_code in (200, 201), r.text
+
+    def remove_member(self, repo, user_id):
+        r = self.api.delete('/v1/infrastructure/repos/%s/members/%s'
+                            % (repo['uuid'], user_id))
+        assert r.status_code in (200, 204), r.text
+
+    # -- git ---------------------------------------------------------------------
+    def env(self):
+        env = dict(os.environ, **ENV_CLEAN)
+        env.update({
+            'GIT_SSH_COMMAND': 'ssh -F /dev/null -i %s -o IdentitiesOnly=yes '
+                               '-o IdentityAgent=none -o BatchMode=yes '
+                               '-o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null '
+                               '-o StrictHostKeyChecking=yes' % (self.key, self.known_hosts),
+            'GIT_AUTHOR_NAME': self.user, 'GIT_AUTHOR_EMAIL': '%s@example.com' % self.user,
+            'GIT_COMMITTER_NAME': self.user,
+            'GIT_COMMITTER_EMAIL': '%s@example.com' % self.user,
+            'HOME': str(self.dir)})
+        return env
+
+    def git(self, *args, cwd=None):
+        return subprocess.run(['git'] + list(args), cwd=cwd, env=self.env(),
+                              capture_output=True, text=True, timeout=60)
+
+    def ssh(self, url, *command):
+        """Run a gitolite command (e.g. info) on the server of ``url``."""
+        host, port = _host_port(url)
+        argv = self.env()['GIT_SSH_COMMAND'].split() + ['-p', str(port), host] + list(command)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+
+    def clone(self, url, name=None):
+        dest = self.dir / (name or 'clone-%d' % time.monotonic_ns())
+        done = self.git('clone', '-q', url, str(dest))
+        return done, dest
+
+    def commit(self, work, message, files=None):
+        for path, text in (files or {message.replace(' ', '-') + '.txt': message}).items():
+            (work / path).write_text(text)
+        assert self.git('add', '-A', cwd=work).returncode == 0
+        done = self.git('commit', '-q', '-m', message, cwd=work)
+        assert done.returncode == 0, done.stderr
+        return self.git('rev-parse', 'HEAD', cwd=work).stdout.strip()
+
+    def push(self, work, *refspecs, force=False):
+        args = ['push', '-q'] + (['--force'] if force else []) + ['origin']
+        return self.git(*(args + list(refspecs or ['HEAD:refs/heads/main'])), cwd=work)
+
+    def ls_remote(self, url):
+        return self.git('ls-remote', url)
+
+
+def _host_port(url):
+    rest = url.split('://', 1)[1].split('/', 1)[0]
+    user_host, _, port = rest.rpartition(':')
+    return user_host, int(port)
