@@ -6,6 +6,8 @@ gitolite's special names (``@all``, ``CREATOR``, ``daemon``, ...), and user ids
 (``^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$``) contain no ``@``, so keydir never reads
 a part of a file name as a host suffix.
 """
+import base64
+import binascii
 import dataclasses
 import re
 
@@ -50,17 +52,25 @@ class Rendered:
 
 def gitolite_user(user_id):
     """The gitolite name of a solum user id; ValueError for an unsafe id."""
-    if not isinstance(user_id, str) or not _USER_ID.match(user_id):
+    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
         raise ValueError('user id %r is not a safe gitolite name' % (user_id,))
     return USER_PREFIX + user_id
 
 
 def key_line(public_key):
     """``type base64``: what keydir holds (no comment, no options)."""
-    parts = (public_key or '').split()
+    parts = (public_key or '').split(None, 2)
     line = ' '.join(parts[:2])
-    if not _KEY_LINE.match(line):
+    if '\n' in (public_key or '').strip() or not _KEY_LINE.fullmatch(line):
         raise ValueError('not an OpenSSH public key line')
+    # gitolite fingerprints every key file; one it cannot read breaks the compile
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError('key data is not base64')
+    size = int.from_bytes(blob[:4], 'big')
+    if len(blob) < 4 + size + 4 or blob[4:4 + size] != parts[0].encode():
+        raise ValueError('key data does not match its type')
     return line
 
 
@@ -73,7 +83,7 @@ def render(repos, members, keys, admin_public_key):
     skipped = []
     names = set()
     for repo in repos:
-        if _REPO_NAME.match(repo.name) and '..' not in repo.name \
+        if _REPO_NAME.fullmatch(repo.name) and '..' not in repo.name \
                 and repo.name != ADMIN_REPO and not repo.name.endswith('.git'):
             names.add(repo.name)
         else:
@@ -116,7 +126,7 @@ def render(repos, members, keys, admin_public_key):
             continue
         if user not in with_access:
             continue
-        if not _KEY_ID.match(key.uuid or ''):
+        if not _KEY_ID.fullmatch(key.uuid or ''):
             skipped.append(('key %s' % key.uuid, 'unsafe key id'))
             continue
         try:
