@@ -16,6 +16,7 @@ import threading
 import sqlalchemy as sa
 
 from solum_git.db import models
+from solum_git.db import retry
 from solum_git.engine import service
 from solum_git import pipelines
 from solum_git.pipelines import base
@@ -85,24 +86,26 @@ class RunWorker(service.Worker):
         for c in candidates:
             if len(claimed) >= count:
                 break
-            with self.db.writer() as session:
-                if c.status == base.RUNNING and c.attempts >= self.max_attempts(c.type):
-                    session.execute(sa.update(Run).where(
-                        Run.id == c.id, _claimable(now)).values(
-                            status=base.ERROR, finished_at=now, lease_owner=None,
-                            lease_expires=None, status_reason='the engine running it '
-                            'stopped responding %d times' % c.attempts))
-                    continue
-                done = session.execute(sa.update(Run).where(
-                    Run.id == c.id, _claimable(now)).values(
-                        status=base.RUNNING, lease_owner=self.engine.engine_id,
-                        lease_expires=now + _seconds(self.conf.engine.lease_seconds),
-                        attempts=Run.attempts + 1, next_attempt_at=None,
-                        started_at=sa.func.coalesce(Run.started_at, now),
-                        updated_at=now)).rowcount
-            if done == 1:
+            if retry.on_lock(lambda: self._claim_one(c, now)):
                 claimed.append((c.id, (c.attempts or 0) + 1))
         return claimed
+
+    def _claim_one(self, c, now):
+        with self.db.writer() as session:
+            if c.status == base.RUNNING and c.attempts >= self.max_attempts(c.type):
+                session.execute(sa.update(Run).where(
+                    Run.id == c.id, _claimable(now)).values(
+                        status=base.ERROR, finished_at=now, lease_owner=None,
+                        lease_expires=None, status_reason='the engine running it '
+                        'stopped responding %d times' % c.attempts))
+                return False
+            return session.execute(sa.update(Run).where(
+                Run.id == c.id, _claimable(now)).values(
+                    status=base.RUNNING, lease_owner=self.engine.engine_id,
+                    lease_expires=now + _seconds(self.conf.engine.lease_seconds),
+                    attempts=Run.attempts + 1, next_attempt_at=None,
+                    started_at=sa.func.coalesce(Run.started_at, now),
+                    updated_at=now)).rowcount == 1
 
     def run_once(self):
         if self.engine.stopping.is_set():
@@ -243,14 +246,17 @@ class RunWorker(service.Worker):
             values.update(status=status, status_reason=result.reason, finished_at=now)
             if result.app_url:
                 values['app_url'] = result.app_url
-        with self.db.writer() as session:
-            if result.delivery is not None:
-                deliveries = session.execute(sa.select(Run.deliveries).where(
-                    Run.id == run_id)).scalar() or []
-                values['deliveries'] = list(deliveries) + [result.delivery]
-            session.execute(sa.update(Run).where(
-                Run.id == run_id, Run.lease_owner == self.engine.engine_id,
-                Run.status == base.RUNNING).values(**values))
+
+        def record():
+            with self.db.writer() as session:
+                if result.delivery is not None:
+                    deliveries = session.execute(sa.select(Run.deliveries).where(
+                        Run.id == run_id)).scalar() or []
+                    values['deliveries'] = list(deliveries) + [result.delivery]
+                session.execute(sa.update(Run).where(
+                    Run.id == run_id, Run.lease_owner == self.engine.engine_id,
+                    Run.status == base.RUNNING).values(**values))
+        retry.on_lock(record)
 
     def close(self):
         with self._lock:
@@ -294,11 +300,7 @@ class _Keeper:
             if version != synced:
                 values['log'] = self.spec.log.text()
             try:
-                with worker.db.writer() as session:
-                    kept = session.execute(sa.update(Run).where(
-                        Run.id == self.run_id, Run.status == base.RUNNING,
-                        Run.lease_owner == worker.engine.engine_id).values(
-                            **values)).rowcount
+                kept = retry.on_lock(lambda: self._renew(values))
             except Exception:
                 LOG.exception('run %s: lease renewal failed; retrying', self.run_id)
                 continue
@@ -308,3 +310,10 @@ class _Keeper:
                             self.run_id)
                 self.spec.stopping.set()
                 return
+
+    def _renew(self, values):
+        with self.worker.db.writer() as session:
+            return session.execute(sa.update(Run).where(
+                Run.id == self.run_id, Run.status == base.RUNNING,
+                Run.lease_owner == self.worker.engine.engine_id).values(
+                    **values)).rowcount

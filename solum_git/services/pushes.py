@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from solum_git.common import exception
 from solum_git.common import validation
 from solum_git.db import models
+from solum_git.db import retry
 from solum_git.services import base
 from solum_git.services import runs as runs_service
 
@@ -152,8 +153,10 @@ class PushService(base.Service):
         if abs(time.time() - timestamp) > max_skew:
             raise _unauthenticated('X-Solum-Git-Timestamp: more than %d s away from '
                                    'the API\'s clock (stale or replayed)' % max_skew)
-        stage = 'nonce'
-        try:
+        stage = []
+
+        def record():
+            stage[:] = ['nonce']
             with self.db.writer() as session:
                 stack = session.execute(sa.select(models.Stack).where(
                     models.Stack.uuid == stack_uuid)).scalar_one_or_none()
@@ -169,12 +172,14 @@ class PushService(base.Service):
                     expires_at=models.utcnow() + datetime.timedelta(
                         seconds=2 * max_skew)))
                 session.flush()
-                stage = 'push'
+                stage[:] = ['push']
                 event = parse_event(body, stack_uuid, max_skew)
-                result = self._record(session, stack, event)
-                stack_id = stack.id
+                return self._record(session, stack, event), stack.id
+
+        try:
+            result, stack_id = retry.on_lock(record)
         except db_exc.DBDuplicateEntry:
-            if stage == 'nonce':
+            if stage == ['nonce']:
                 raise exception.Forbidden('X-Solum-Git-Nonce: this signed request was '
                                           'already received (replay refused)')
             # the same push id raced in on another request: that one recorded it
@@ -182,8 +187,7 @@ class PushService(base.Service):
                 stack = session.execute(sa.select(models.Stack).where(
                     models.Stack.uuid == stack_uuid)).scalar_one()
                 event = parse_event(body, stack_uuid, max_skew)
-                result = self._record(session, stack, event, read_only=True)
-            return result
+                return self._record(session, stack, event, read_only=True)
         if result['runs'] and not result['duplicate']:
             self.engine.notify(stack_id)
         return result

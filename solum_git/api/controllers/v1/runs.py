@@ -45,8 +45,8 @@ class RunLogController(rest.RestController):
 
 class RunActionsController(rest.RestController):
     @wsme_pecan.wsexpose(types.Run, types.text, body=types.Action, status_code=202)
-    def post(self, run_uuid, action):
-        if action.action != 'redeliver':
+    def post(self, run_uuid, body):
+        if base.require_body(body).action != 'redeliver':
             raise exception.InvalidInput('action', 'must be one of: redeliver')
         return render(base.services().runs.redeliver(base.ctx(), run_uuid))
 
