@@ -1,0 +1,88 @@
+"""[provisioner] driver = heat, end to end: the real solum-git-api (engine in process)
+asks the fake cloud for the project's git server over Heat's API; the cloud boots
+the template's user_data (the real bootstrap) in a namespace VM; then key, repo,
+ACTIVE, git push with StrictHostKeyChecking=yes, signed hook callback, local run.
+"""
+import re
+import types
+
+import pytest
+
+from tests import helpers
+from tests.functional import gitserver
+from tests.functional import pushenv
+from tests.functional import test_heat_provisioner as vmtest
+from tests.heatserver import HeatServer
+
+
+@pytest.fixture(scope='module')
+def e2e(tmp_path_factory):
+    vmtest.need_root()
+    tmp = tmp_path_factory.mktemp('heate2e')
+    cloud = HeatServer(tmp / 'cloud').start()
+    heat = cloud.conf_overrides()
+    heat.update(ssh_port=helpers.free_port(), ssh_listen_address='127.0.0.1')
+    api = helpers.ApiProcess(tmp, 'sqlite:///%s' % (tmp / 'db.sqlite'), extra={
+        'provisioner': {'driver': 'heat'}, 'heat': heat,
+        'engine': {'poll_interval': 0.05, 'resync_interval': 3600}})
+    api.manage('db', 'upgrade')
+    api.start()
+    try:
+        alice = gitserver.Dev(api, tmp, 'project-heat', 'alice')
+        repo = alice.create_repo('app')
+        trigger = alice.api.post('/v1/infrastructure/repos/%s/triggers' % repo['uuid'], json={
+            'type': 'local', 'config': {'test_cmd': 'test -f first-commit.txt'}})
+        assert trigger.status_code == 201, trigger.text
+        repo = alice.wait_active(repo, timeout=120)
+        stack = alice.pin()
+        done, work = alice.clone(repo['git_url'])
+        assert done.returncode == 0, done.stderr
+        commit = alice.commit(work, 'first commit')
+        pushed = alice.git('push', 'origin', 'HEAD:refs/heads/main', cwd=work)
+        lines = pushenv.remote_lines(pushed.stderr)
+        match = re.search(r'run for main queued: (\S+)', pushed.stderr)
+        run = pushenv.wait_run(alice.api, match.group(1)) if match else None
+        yield types.SimpleNamespace(cloud=cloud, api=api, alice=alice, repo=repo, stack=stack,
+                                    commit=commit, pushed=pushed, lines=lines, run=run)
+    finally:
+        api.stop()
+        cloud.stop()
+
+
+def test_the_projects_git_server_is_a_heat_stack(e2e):
+    stack = e2e.stack
+    assert stack['provisioner'] == 'heat'
+    assert stack['status'] == 'ACTIVE'
+    heat_stack = e2e.cloud.cloud.stacks['solum-git-project-heat']
+    assert stack['heat_stack_id'] == heat_stack.id
+    assert heat_stack.status == 'CREATE_COMPLETE'
+    assert stack['ssh_host_keys'] == [
+        '[127.0.0.1]:%d %s' % (stack['ssh_port'], heat_stack.params['host_public_key'])]
+
+
+def test_git_push_with_host_key_checking_reaches_the_vm(e2e):
+    assert e2e.pushed.returncode == 0, e2e.pushed.stderr
+    listed = e2e.alice.ls_remote(e2e.repo['git_url'])
+    assert '%s\trefs/heads/main' % e2e.commit in listed.stdout
+
+
+def test_the_vms_hook_calls_back_and_the_pipeline_runs(e2e):
+    assert any(line.startswith('solum-git: push recorded: ') for line in e2e.lines), e2e.lines
+    assert e2e.run is not None, e2e.pushed.stderr
+    assert e2e.run['status'] == 'SUCCESS', e2e.run
+    assert e2e.run['commit'] == e2e.commit
+
+
+def test_deleting_the_stack_deletes_the_heat_stack(e2e):
+    alice = e2e.alice
+    assert alice.api.delete('/v1/infrastructure/repos/%s' % e2e.repo['uuid']).status_code == 204
+    gitserver.wait_for(lambda: alice.api.get('/v1/infrastructure/stacks/%s'
+                                             % e2e.stack['uuid']).status_code != 200 or
+                       alice.api.delete('/v1/infrastructure/stacks/%s'
+                                        % e2e.stack['uuid']).status_code == 204,
+                       timeout=60, what='stack delete accepted')
+    gitserver.wait_for(lambda: 'solum-git-project-heat' not in e2e.cloud.cloud.stacks,
+                       timeout=60, what='Heat stack deleted')
+    gitserver.wait_for(lambda: alice.api.get('/v1/infrastructure/stacks/%s'
+                                             % e2e.stack['uuid']).status_code == 404,
+                       timeout=60, what='solum-git stack gone')
