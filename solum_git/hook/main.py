@@ -101,17 +101,18 @@ def _dechunk(data):
     return b''.join(out)
 
 
-def http_post(url, body, headers, cafile=None):
+def http_post(url, body, headers, cafile=None, timeout=READ_TIMEOUT):
     """POST over a raw socket: http.client's imports cost more than the request."""
     import socket
     scheme, host, port, path = _split_url(url)
-    deadline = time.monotonic() + READ_TIMEOUT
+    deadline = time.monotonic() + timeout
     try:
-        sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
+        sock = socket.create_connection((host, port),
+                                        timeout=min(CONNECT_TIMEOUT, timeout))
     except OSError as e:
         raise Transient('cannot connect to %s:%s (%s)' % (host, port, e))
     try:
-        sock.settimeout(READ_TIMEOUT)
+        sock.settimeout(timeout)
         if scheme == 'https':
             import ssl
             sock = ssl.create_default_context(cafile=cafile).wrap_socket(
@@ -126,7 +127,7 @@ def http_post(url, body, headers, cafile=None):
         length = None
         while True:
             if time.monotonic() > deadline:
-                raise Transient('no answer from %s in %ss' % (host, READ_TIMEOUT))
+                raise Transient('no answer from %s in %ss' % (host, timeout))
             data = sock.recv(65536)
             if not data:
                 break
@@ -196,7 +197,7 @@ def deliver(conf, body):
     """POST one event; return the API's answer or raise Transient / Rejected."""
     status, payload = http_post(conf['callback_url'], body,
                                 sign(conf['secret'], conf['stack_id'], body),
-                                conf.get('cafile'))
+                                conf.get('cafile'), float(conf.get('timeout') or READ_TIMEOUT))
     if 200 <= status < 300:
         try:
             return json.loads(payload)
@@ -228,9 +229,10 @@ class Spool:
             os.fsync(f.fileno())
         os.replace(tmp, os.path.join(directory, name))
 
-    def add(self, event, body):
-        self._write(self.dir, '%012d-%s.json' % (event['pushed_at'], event['push_id']),
-                    body)
+    def add(self, event, body, rejected=False):
+        # nanoseconds: two pushes in one second still flush in push order
+        self._write(self.rejected_dir if rejected else self.dir,
+                    '%020d-%s.json' % (time.time_ns(), event['push_id']), body)
 
     def names(self):
         try:
@@ -303,7 +305,7 @@ def flush(conf, spool, out, max_events=None, max_seconds=None):
                 error = str(e)
                 break
             except Rejected as e:
-                out.write('%sspooled push %s %s\n' % (PREFIX, name[13:-5], e))
+                out.write('%sspooled push %s: %s\n' % (PREFIX, name[21:-5], e))
                 spool.reject(name, body)
                 rejected += 1
                 continue
@@ -349,8 +351,7 @@ def post_receive(conf, stdin, out, env):
             error = str(e)
         except Rejected as e:
             out.write('%s%s; kept on the server in %s\n' % (PREFIX, e, spool.rejected_dir))
-            spool._write(spool.rejected_dir, '%012d-%s.json' % (
-                event['pushed_at'], event['push_id']), body)
+            spool.add(event, body, rejected=True)
             return
     spool.add(event, body)
     out.write('%ssolum-git is not reachable (%s); push %s is spooled and will be '
