@@ -4,6 +4,7 @@ Sessions come from oslo.db's enginefacade; callers use ``db.writer()`` and
 ``db.reader()`` as context managers and get a SQLAlchemy session.
 """
 import contextlib
+import threading
 
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
@@ -18,6 +19,30 @@ class _Holder:
     """A fresh enginefacade context per unit of work."""
 
 
+_WRITING = threading.local()
+
+
+def _sqlite_begin(conn):
+    """SQLite: a writer takes the write lock at BEGIN (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes while another connection
+    writes cannot wait (deadlock), so SQLite fails it at once with "database
+    is locked"; an immediate one queues on the busy timeout instead. Replaces
+    oslo.db's own listener, which always emits a deferred BEGIN.
+    """
+    if 'in_transaction' not in conn.info:
+        conn.exec_driver_sql('BEGIN IMMEDIATE' if getattr(_WRITING, 'on', False)
+                             else 'BEGIN')
+        conn.info['in_transaction'] = True
+
+
+def _use_sqlite_begin(engine):
+    for listener in list(engine.dispatch.begin):
+        if getattr(listener, '__name__', '') == '_sqlite_emit_begin':
+            sa.event.remove(engine, 'begin', listener)
+    sa.event.listen(engine, 'begin', _sqlite_begin)
+
+
 class Database:
     def __init__(self, connection, **engine_opts):
         self.connection = connection
@@ -27,6 +52,9 @@ class Database:
             opts['sqlite_synchronous'] = False
         opts.update(engine_opts)
         self._facade.configure(**opts)
+        self._sqlite = connection.startswith('sqlite')
+        if self._sqlite:
+            _use_sqlite_begin(self.engine)
 
     @property
     def engine(self):
@@ -35,6 +63,12 @@ class Database:
     @contextlib.contextmanager
     def writer(self):
         with self._facade.writer.using(_Holder()) as session:
+            if self._sqlite:
+                _WRITING.on = True
+                try:
+                    session.connection()
+                finally:
+                    _WRITING.on = False
             yield session
 
     @contextlib.contextmanager
