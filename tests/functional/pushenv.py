@@ -7,6 +7,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import threading
 import time
 
 import sqlalchemy as sa
@@ -26,6 +27,16 @@ ZERO = '0' * 40
 SHIM = '''#!/bin/sh
 python3 "%s" post-receive --config "%s" || true
 '''
+
+
+class _Api(helpers.ThreadedApi):
+    def __init__(self, root, port):
+        from solum_git.cmd import api as api_cmd
+        self.root = root
+        self.server = api_cmd.make_server('127.0.0.1', port, root.wsgi_app())
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={'poll_interval': 0.05}, daemon=True)
 
 
 class BareServers:
@@ -72,10 +83,21 @@ class PushEnv:
         self.api = None
 
     def start(self, engine=True):
-        self.api = helpers.ThreadedApi(self.root).start()
+        self.start_api()
         if engine:
             self.engine.start()
         return self
+
+    def start_api(self, port=0):
+        """The API on a real socket; ``port`` lets a restart keep the hook's URL."""
+        self.api = _Api(self.root, port).start()
+        return self.api
+
+    def stop_api(self):
+        if self.api is not None:
+            self.api.stop()
+        port, self.api = int(self.api.url.rsplit(':', 1)[1]), None
+        return port
 
     def stop(self):
         if self.api is not None:
@@ -124,7 +146,8 @@ class WorkTree:
     def __init__(self, path, remote, user='alice', repo_name=None):
         self.path = pathlib.Path(path)
         self.remote = remote
-        self.env = dict(os.environ, GL_USER=user,
+        # the git server's python3 is the system one (no pyenv shim in the way)
+        self.env = dict(os.environ, GL_USER=user, PATH='/usr/sbin:/usr/bin:/sbin:/bin',
                         GL_REPO=repo_name or pathlib.Path(remote).name[:-4],
                         GIT_AUTHOR_NAME='Alice', GIT_AUTHOR_EMAIL='alice@example.com',
                         GIT_COMMITTER_NAME='Alice', GIT_COMMITTER_EMAIL='alice@example.com')
