@@ -39,10 +39,23 @@ base() {
     rm -rf "$root"
 }
 
+# what the container image is made of: rebuilt only when one of these changes
+inputs_hash() {
+    (cd "$TOP" && cat images/Dockerfile images/bootstrap.sh images/container-start.sh \
+        solum_git/hook/main.py) | sha256sum | cut -c1-16
+}
+
 container() {
+    local hash
+    hash=$(inputs_hash)
+    if [ "$("${PODMAN[@]}" image inspect --format '{{index .Labels "solum-git.inputs"}}' \
+            "$IMAGE" 2>/dev/null)" = "$hash" ]; then
+        say "$IMAGE is current ($hash)"
+        return
+    fi
     "${PODMAN[@]}" image exists "$BASE_IMAGE" || base
     buildah --storage-driver vfs bud --isolation chroot --build-arg "BASE=$BASE_IMAGE" \
-        -t "$IMAGE" -f "$TOP/images/Dockerfile" "$TOP" >&2
+        --label "solum-git.inputs=$hash" -t "$IMAGE" -f "$TOP/images/Dockerfile" "$TOP" >&2
 }
 
 qcow2() {
@@ -54,6 +67,7 @@ qcow2() {
     PATH=$TOP/tools/dib-standins:$DIB_VENV/bin:$PATH \
     ELEMENTS_PATH=$TOP/images/elements SOLUM_GIT_SOURCE=$TOP \
     DIB_RELEASE=bookworm DIB_DEBIAN_COMPONENTS=main DIB_DISTRIBUTION_MIRROR=$MIRROR \
+    DIB_DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-${MIRROR%/debian}/debian-security} \
     DIB_DEBOOTSTRAP_CACHE=1 DIB_DEBIAN_USE_DEBOOTSTRAP_CACHE=1 \
     DIB_CLOUD_INIT_DATASOURCES="ConfigDrive, OpenStack, NoCloud" \
         disk-image-create -t qcow2 -o "$OUT/solum-git-gitolite" \
