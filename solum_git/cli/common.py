@@ -36,6 +36,8 @@ class ListColumn(columns.FormattableColumn):
 
 def _cell(value):
     # osc-lib has these too, but importing it pulls in all of openstacksdk
+    if isinstance(value, columns.FormattableColumn):
+        return value
     if isinstance(value, dict):
         return DictColumn(value)
     if isinstance(value, list):

@@ -1,4 +1,5 @@
 """push list / show: who pushed which refs when, and the runs each push started."""
+from cliff import columns
 from cliff import lister
 from cliff import show
 
@@ -12,26 +13,32 @@ def _short(sha):
     return (sha or '')[:10] or '-'
 
 
-def summary(push):
-    """Refs as "refs/heads/main 1a2b3c..4d5e6f" and runs as "uuid STATUS"."""
+class RefsColumn(columns.FormattableColumn):
+    """``refs/heads/main 1a2b3c4d5e..6f7a8b9c0d`` per line; the list in json/yaml."""
+
+    def human_readable(self):
+        return '\n'.join('%s %s..%s' % (r.get('ref'), _short(r.get('old')),
+                                        _short(r.get('new'))) for r in self._value)
+
+    def machine_readable(self):
+        return list(self._value)
+
+
+class RunsColumn(columns.FormattableColumn):
+    """``<uuid> local SUCCESS`` per line; the runs themselves in json/yaml."""
+
+    def human_readable(self):
+        return '\n'.join(' '.join(str(r[k]) for k in ('uuid', 'type', 'status')
+                                  if r.get(k)) for r in self._value)
+
+    def machine_readable(self):
+        return list(self._value)
+
+
+def formatted(push):
     push = dict(push)
-    refs = []
-    for ref in push.get('refs') or []:
-        if isinstance(ref, dict):
-            name = ref.get('ref') or ref.get('name') or '?'
-            refs.append('%s %s..%s' % (name, _short(ref.get('old')),
-                                       _short(ref.get('new'))))
-        else:
-            refs.append(str(ref))
-    push['refs'] = refs
-    runs = []
-    for run in push.get('runs') or []:
-        if isinstance(run, dict):
-            runs.append(' '.join(str(run[k]) for k in ('uuid', 'type', 'status')
-                                 if run.get(k)))
-        else:
-            runs.append(str(run))
-    push['runs'] = runs
+    push['refs'] = RefsColumn(push.get('refs') or [])
+    push['runs'] = RunsColumn(push.get('runs') or [])
     return push
 
 
@@ -48,7 +55,7 @@ class ListPushes(lister.Lister):
         api = common.client(self)
         repo = api.find_repo(parsed_args.repo)
         pushes = api.list(common.repo_path(repo, 'pushes'), **common.paging(parsed_args))
-        return common.rows([summary(p) for p in pushes], LIST_COLUMNS)
+        return common.rows([formatted(p) for p in pushes], LIST_COLUMNS)
 
 
 class ShowPush(show.ShowOne):
@@ -64,4 +71,4 @@ class ShowPush(show.ShowOne):
         api = common.client(self)
         repo = api.find_repo(parsed_args.repo)
         push = api.get(common.repo_path(repo, 'pushes', parsed_args.push))
-        return common.show_all(summary(push), FIRST)
+        return common.show_all(formatted(push), FIRST, hide=('uri', 'repo_uri'))

@@ -9,8 +9,9 @@ from solum_git.cli import common
 
 PATH = common.INFRA + '/runs'
 FIRST = ('uuid', 'status', 'status_reason', 'type', 'ref', 'commit', 'app_url',
-         'push_uuid', 'trigger_uuid', 'attempts', 'created_at', 'started_at',
-         'finished_at')
+         'push_uuid', 'trigger_uuid', 'repo_uuid', 'attempts', 'created_at',
+         'started_at', 'finished_at', 'updated_at')
+HIDE = ('uri', 'log_uri', 'push_uri')
 FINAL = ('SUCCESS', 'FAILED', 'ERROR')
 
 
@@ -23,15 +24,13 @@ def _run_arg(parser):
     return parser
 
 
-def log_text(api, run_id):
-    """The run's log: the API may answer text/plain or {"log": "..."}."""
+def fetch_log(api, run_id):
+    """(log text, run status); the API reads both from one row, in one request."""
     resp = api.send('GET', run_path(run_id, 'log'))
-    if 'json' in resp.headers.get('Content-Type', ''):
-        body = resp.json()
-        if isinstance(body, dict):
-            return body.get('log') or body.get('text') or ''
-        return body if isinstance(body, str) else ''
-    return resp.text
+    status = resp.headers.get('X-Run-Status')
+    if status is None:
+        status = api.get(run_path(run_id)).get('status')
+    return resp.text if resp.status_code != 204 else '', status
 
 
 class ShowRun(show.ShowOne):
@@ -42,7 +41,7 @@ class ShowRun(show.ShowOne):
 
     def take_action(self, parsed_args):
         run = common.client(self).get(run_path(parsed_args.run))
-        return common.show_all(run, FIRST, hide=('uri', 'log', 'log_uri'))
+        return common.show_all(run, FIRST, hide=HIDE)
 
 
 class RunLog(command.Command):
@@ -51,45 +50,44 @@ class RunLog(command.Command):
     def get_parser(self, prog_name):
         parser = _run_arg(super().get_parser(prog_name))
         parser.add_argument('--follow', '-f', action='store_true',
-                            help='Wait for more output until the run finishes; '
-                                 'exit non-zero unless it ends in SUCCESS')
-        parser.add_argument('--interval', type=float, default=1.0,
-                            help='Seconds between polls with --follow (default: 1)')
+                            help='Wait for more output until the run ends; exit '
+                                 'non-zero unless it ends in SUCCESS')
+        parser.add_argument('--interval', type=float, default=0.5, metavar='SECONDS',
+                            help='Time between polls with --follow (default: 0.5)')
         return parser
 
     def take_action(self, parsed_args):
         api = common.client(self)
         out = self.app.stdout
+        text, status = fetch_log(api, parsed_args.run)
         if not parsed_args.follow:
-            out.write(log_text(api, parsed_args.run))
+            out.write(text)
             return 0
         printed = 0
         while True:
-            # the status first: a log read after it then holds all of a final run
-            run = api.get(run_path(parsed_args.run))
-            text = log_text(api, parsed_args.run)
             if len(text) < printed:
-                printed = 0  # a redelivered run starts a new log
+                printed = 0  # redelivered: the run started a new log
             out.write(text[printed:])
             out.flush()
             printed = len(text)
-            if run.get('status') in FINAL:
+            if status in FINAL:
                 break
             time.sleep(max(parsed_args.interval, 0.1))
-        if run['status'] != 'SUCCESS':
+            text, status = fetch_log(api, parsed_args.run)
+        if status != 'SUCCESS':
+            run = api.get(run_path(parsed_args.run))
             raise client_mod.ApiError('run %s ended %s: %s' % (
-                run.get('uuid', parsed_args.run), run['status'],
-                run.get('status_reason') or 'see the log above'))
+                parsed_args.run, status, run.get('status_reason') or 'see its log'))
         return 0
 
 
-class RedeliverRun(command.Command):
-    """Run a pipeline run again (deliver the push to its trigger once more)."""
+class RedeliverRun(show.ShowOne):
+    """Run a finished pipeline run again (a webhook is re-sent with its delivery id)."""
 
     def get_parser(self, prog_name):
         return _run_arg(super().get_parser(prog_name))
 
     def take_action(self, parsed_args):
-        common.client(self).post(run_path(parsed_args.run, 'actions'),
-                                 {'action': 'redeliver'})
-        self.app.stderr.write('run %s: redelivery queued\n' % parsed_args.run)
+        run = common.client(self).post(run_path(parsed_args.run, 'actions'),
+                                       {'action': 'redeliver'})
+        return common.show_all(run or {}, FIRST, hide=HIDE)

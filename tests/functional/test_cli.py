@@ -361,3 +361,16 @@ def test_help_lists_every_command(cli):
     for name in ('key add', 'repo create', 'member set', 'trigger add', 'push list',
                  'run log', 'run redeliver', 'stack resync'):
         assert name in out
+
+
+# -- pushes and runs (their happy path is in test_cli_walkthrough) --------------
+
+def test_push_and_run_commands_on_nothing_yet(cli):
+    cli.run('repo', 'create', 'quiet', '--no-wait')
+    assert cli.json('push', 'list', 'quiet') == []
+    missing = '00000000-0000-0000-0000-000000000000'
+    assert 'not found' in cli.fails('push', 'show', 'quiet', missing)
+    assert 'run %s not found' % missing in cli.fails('run', 'show', missing)
+    assert 'not found' in cli.fails('run', 'log', missing)
+    assert 'not found' in cli.fails('run', 'redeliver', missing)
+    assert 'not a valid' in cli.fails('run', 'show', '..')
