@@ -55,12 +55,17 @@ class RepoService(base.Service):
             raise exception.Forbidden('%s %s: only RW+ members of repo %s may do this'
                                       % (resource, action, repo_row.name))
 
-    def list(self, ctx, limit=None, marker=None, sort_key=None, sort_dir=None):
+    def list(self, ctx, limit=None, marker=None, sort_key=None, sort_dir=None,
+             name=None):
+        """``name``: only the repo of that exact name (how the CLI finds one)."""
         self.authorize(ctx, 'list', {'project_id': ctx.project_id})
+        validation.text(name, 'name', 100)
         with self.db.reader() as session:
             query = session.query(models.Repo)
             if not self.is_admin(ctx):
                 query = query.filter(models.Repo.project_id == ctx.project_id)
+            if name is not None:
+                query = query.filter(models.Repo.name == name)
             rows = self.paginate(session, query, limit, marker, sort_key, sort_dir)
             return [views.repo(r) for r in rows]
 

@@ -26,10 +26,11 @@ class ReposController(rest.RestController):
     triggers = triggers.TriggersController()
     pushes = pushes.PushesController()
 
-    @wsme_pecan.wsexpose([types.Repo], int, types.text, types.text, types.text)
-    def get_all(self, limit=None, marker=None, sort_key=None, sort_dir=None):
+    @wsme_pecan.wsexpose([types.Repo], int, types.text, types.text, types.text,
+                         types.text)
+    def get_all(self, limit=None, marker=None, sort_key=None, sort_dir=None, name=None):
         views = base.services().repos.list(base.ctx(), limit, marker, sort_key,
-                                           sort_dir)
+                                           sort_dir, name=name)
         base.set_next_link(views, limit, PATH)
         return [render(v) for v in views]
 
