@@ -121,10 +121,11 @@ class Client:
     def text(self, path, **params):
         return self.send('GET', path, params=params).text
 
-    def list(self, path, limit=None, marker=None, sort_key=None, sort_dir=None):
+    def list(self, path, limit=None, marker=None, sort_key=None, sort_dir=None,
+             **filters):
         """One page if ``limit`` is given, else every page (following ``Link``)."""
-        params = {'limit': limit or LIST_PAGE, 'marker': marker,
-                  'sort_key': sort_key, 'sort_dir': sort_dir}
+        params = dict(filters, limit=limit or LIST_PAGE, marker=marker,
+                      sort_key=sort_key, sort_dir=sort_dir)
         resp = self.send('GET', path, params=params)
         page = self._json(resp) or []
         items = list(page)
@@ -149,14 +150,16 @@ class Client:
 
     # -- finding things by name or uuid ---------------------------------------
 
-    def _find(self, kind, collection, ident, match_fields):
+    def _find(self, kind, collection, ident, match_fields, by_name=False):
         if UUID_RE.match(ident):
             try:
                 return self.get('%s/%s' % (collection, ident))
             except ApiError as e:
                 if e.status != 404:
                     raise
-        found = [item for item in self.list(collection)
+        # where the API filters by name, the lookup is one indexed query
+        candidates = self.list(collection, **({'name': ident} if by_name else {}))
+        found = [item for item in candidates
                  if any(item.get(f) == ident for f in match_fields)]
         if not found:
             raise ApiError('%s %s not found' % (kind, ident), 404)
@@ -166,7 +169,7 @@ class Client:
         return found[0]
 
     def find_repo(self, ident):
-        return self._find('repo', INFRA + '/repos', ident, ('name',))
+        return self._find('repo', INFRA + '/repos', ident, ('name',), by_name=True)
 
     def find_stack(self, ident):
         return self._find('stack', INFRA + '/stacks', ident, ('name',))

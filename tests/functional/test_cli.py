@@ -250,8 +250,12 @@ def test_repo_list_follows_pages_and_limit_gives_one(cli, api):
     asc = cli.value('repo', 'list', '--sort-key', 'name', '--sort-dir', 'asc',
                     '-c', 'name', **env).split()
     assert asc == sorted(names)
-    # a name is found even when it is on the last page
+    # a name is found even when it is on the last page: the API filters by name
     assert cli.json('repo', 'show', 'r0', **env)['name'] == 'r0'
+    found = client.get('/v1/infrastructure/repos', params={'name': 'r0'}).json()
+    assert [r['name'] for r in found] == ['r0']
+    assert client.get('/v1/infrastructure/repos', params={'name': 'x' * 101}
+                      ).status_code == 400
     cli.run('repo', 'delete', 'r0', **env)
     assert 'r0' not in cli.value('repo', 'list', '-c', 'name', **env).split()
 
