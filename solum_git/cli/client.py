@@ -55,12 +55,17 @@ def _next_link(resp):
 
 
 @contextlib.contextmanager
-def session_errors(target):
+def session_errors(target, base=None):
     """keystoneauth's exceptions (token, catalog, connection) as one-line ApiErrors."""
     try:
         yield
     except ks_exc.ConnectFailure as e:
-        raise ApiError('cannot reach %s: %s' % (target, _reason(e)))
+        # the failing URL may be Keystone's, not the one we were about to call
+        url = re.search(r'connection to (\S+?):? ', str(e))
+        where = url.group(1).split('?')[0] if url else target
+        if base and where.startswith(base):
+            where = 'the solum-git API at %s' % where
+        raise ApiError('cannot reach %s: %s' % (where, _reason(e)))
     except ks_exc.Unauthorized as e:
         # requests are sent with raise_exc=False: only getting a token raises this
         raise ApiError('Keystone refused the credentials: %s' % _reason(e), 401)
@@ -89,7 +94,7 @@ class Client:
             query = {k: v for k, v in params.items() if v is not None}
             if query:
                 url += '?' + urllib.parse.urlencode(query)
-        with session_errors('the solum-git API at %s' % self.base):
+        with session_errors('the solum-git API at %s' % self.base, self.base):
             resp = self.session.request(url, method, json=json, headers=self.headers,
                                         raise_exc=False)
         if resp.status_code >= 400:

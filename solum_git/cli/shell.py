@@ -1,4 +1,5 @@
 """solum-git: the standalone CLI (the same commands as ``openstack git ...``)."""
+import logging
 import os
 import sys
 
@@ -107,6 +108,9 @@ class SolumGitApp(app.App):
         return parser
 
     def initialize_app(self, argv):
+        if self.options.verbose_level <= 1 and not self.options.debug:
+            # its discovery warnings would add lines before the one error line
+            logging.getLogger('keystoneauth').setLevel(logging.ERROR)
         self.client_manager = ClientManager(self.options)
 
 

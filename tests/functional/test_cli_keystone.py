@@ -177,3 +177,14 @@ def test_help_without_any_credentials(tmp_path):
                              'repo', 'create'], env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and '--no-wait' in result.stdout
+
+
+def test_unreachable_keystone_is_named_in_one_line(keystone):
+    port = helpers.free_port()
+    env = _env(keystone, 'alice', OS_AUTH_URL='http://127.0.0.1:%d/v3' % port,
+               SOLUM_GIT_URL=keystone.git_url)
+    result = _run('solum-git', ['repo', 'list'], env)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith('cannot reach http://127.0.0.1:%d/v3' % port), lines
