@@ -166,6 +166,7 @@ def test_server_that_never_answers_is_error_with_console_log(cloud, tmp_path):
         state = wait_state(prov, row, 'ERROR', timeout=30)
         assert 'boot_timeout' in state.reason
         assert 'cannot reach the package mirror' in state.reason  # Nova's console log
-        assert ('POST', '/compute/v2.1/servers/fake-server/action') in cloud.cloud.requests
+        server_id = cloud.cloud.stacks['solum-git-' + row.project_id].id[:8] + '-server'
+        assert ('POST', '/compute/v2.1/servers/%s/action' % server_id) in cloud.cloud.requests
     finally:
         prov.delete(row)

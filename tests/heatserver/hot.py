@@ -6,8 +6,10 @@ intrinsic functions our templates use, the way Heat would on a created stack.
 
 
 class Stack:
-    def __init__(self, template, files, params, attrs):
-        """``attrs(resource_name, resource_type, path)`` answers get_attr."""
+    def __init__(self, template, files, params, attrs, ids='fake'):
+        """``attrs(resource_name, resource_type, path)`` answers get_attr;
+        physical resource ids are ``ids-<resource>``."""
+        self.ids = ids
         self.t = template
         self.files = files or {}
         self.params = {k: v.get('default') for k, v in (template.get('parameters') or {}).items()}
@@ -35,7 +37,7 @@ class Stack:
         return {k: self.resolve(v['value']) for k, v in (self.t.get('outputs') or {}).items()}
 
     def physical_id(self, resource):
-        return 'fake-%s' % resource
+        return '%s-%s' % (self.ids, resource)
 
     def resolve(self, node):
         if isinstance(node, list):

@@ -47,7 +47,7 @@ class FakeStack:
         if isinstance(template, str):
             template = yaml.safe_load(template)
         return hot.Stack(template, body.get('files'), body.get('parameters'),
-                         self.cloud.attribute)
+                         self.cloud.attribute, ids=self.id[:8])
 
     def show(self):
         outputs = []
