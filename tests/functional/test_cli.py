@@ -5,6 +5,8 @@ list the CLI prints has to follow the API's ``Link: rel="next"`` headers.
 """
 import json
 import os
+import pty
+import re
 import subprocess
 import time
 
@@ -202,6 +204,32 @@ def test_repo_create_waits_with_progress_until_active_and_adds_remote(cli, db, t
     found = subprocess.run(['ssh-keygen', '-F', pattern, '-f', str(known_hosts)],
                            capture_output=True, text=True)
     assert key_blob in found.stdout
+
+
+def test_repo_create_shows_a_spinner_on_a_terminal(cli, db):
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([CLI, 'repo', 'create', 'spun', '-f', 'value', '-c',
+                             'status'], env=cli.env, stdout=subprocess.PIPE,
+                            stderr=terminal, text=True)
+    os.close(terminal)
+    wait_for_row(db, 'spun')
+    time.sleep(1.0)
+    set_repo(db, 'spun', status='ACTIVE')
+    out, _ = proc.communicate(timeout=30)
+    seen = b''
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    assert proc.returncode == 0 and out.strip() == 'ACTIVE'
+    text = seen.decode()
+    assert re.search(r'\r[|/\\-] repo spun: BUILDING \(\d+s\)', text), text
+    assert re.search(r'repo spun: ACTIVE after \d+\.\ds', text), text
 
 
 def test_repo_create_add_remote_checks_the_work_tree_first(cli, tmp_path):
