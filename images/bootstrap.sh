@@ -382,6 +382,10 @@ check)
     [ -z "$dirty" ] || drift="$drift admin-tree"
     cmp -s "$HOME/.gitolite.rc" "$HOME/.solum-git/gitolite.rc" || drift="$drift rc"
     [ "$(stamp)" = "$(cat "$HOME/.solum-git/stamps" 2>/dev/null)" ] || drift="$drift compiled"
+    # ssh-authkeys keeps lines outside its own section; there must be none
+    awk '/^# gitolite start/ {in_gl = 1; next} /^# gitolite end/ {in_gl = 0; next}
+         !in_gl && NF {found = 1} END {exit found ? 0 : 1}' "$HOME/.ssh/authorized_keys" \
+        && drift="$drift authorized_keys"
     for repo in "$base"/*.git; do
         [ -d "$repo" ] || continue
         [ "$repo" = "$admin_git" ] && continue
@@ -397,8 +401,11 @@ check)
             git --git-dir="$admin_git" --work-tree="$admin_base" checkout -f master -- \
                 conf/gitolite.conf keydir
             git --git-dir="$admin_git" --work-tree="$admin_base" clean -f -d -q -- keydir
-            # ssh-authkeys keeps lines outside its own section: start from nothing
-            : >"$HOME/.ssh/authorized_keys"
+            # ssh-authkeys keeps lines outside its own section: drop them (atomically,
+            # so nobody's key is missing even for a moment)
+            ak=$HOME/.ssh/authorized_keys
+            awk '/^# gitolite start/,/^# gitolite end/' "$ak" >"$ak.solum-sync" \
+                && chmod 600 "$ak.solum-sync" && mv -f "$ak.solum-sync" "$ak"
             gitolite setup >/dev/null 2>&1 || die "gitolite setup failed while fixing drift"
             echo "fixed:$drift"
         fi
@@ -436,11 +443,22 @@ fi
 PK_DIR=$SG/setup
 git_dir "$PK_DIR"
 printf '%s\n' "$ADMIN_KEY" | put 600 "$PK_DIR/$ADMIN_USER.pub"
-if [ -d "$GIT_HOME/repositories/gitolite-admin.git" ]; then
-    # installed already: keep the conf the engine pushed; refresh hooks, rc, stamps
+ADMIN_GIT=$GIT_HOME/repositories/gitolite-admin.git
+if [ -d "$ADMIN_GIT" ]; then
+    # installed already: the conf is what the engine last pushed. Put the admin
+    # work tree back first: "gitolite setup" would commit local edits into it.
+    as_git git --git-dir="$ADMIN_GIT" --work-tree="$GIT_HOME/.gitolite" \
+        checkout -q -f master -- conf/gitolite.conf keydir
+    as_git git --git-dir="$ADMIN_GIT" --work-tree="$GIT_HOME/.gitolite" \
+        clean -q -f -d -- keydir
     for repo in "$GIT_HOME"/repositories/*.git; do
         [ -d "$repo/hooks" ] || as_git mkdir -p "$repo/hooks"
     done
+    # the git user's authorized_keys is gitolite's alone: keep only its section
+    AK=$GIT_HOME/.ssh/authorized_keys
+    if [ -f "$AK" ]; then
+        awk '/^# gitolite start/,/^# gitolite end/' "$AK" | put 600 "$AK"
+    fi
     as_git gitolite setup >&2
 else
     as_git gitolite setup -pk "$PK_DIR/$ADMIN_USER.pub" >&2

@@ -281,11 +281,18 @@ class LocalProvisioner(base.Provisioner):
                     'through that shell: give it /bin/sh' % (user, shell))
             return user
         try:
-            pwd.getpwnam(user)
+            entry = pwd.getpwnam(user)
         except KeyError:
             LOG.info('creating system user %s for local git servers', user)
+            # each stack has its own HOME (sshd_config SetEnv); sshd only needs
+            # a directory it can chdir to, or it says so on every git command
             _run(['useradd', '--system', '--user-group', '--shell', '/bin/sh',
-                  '--home-dir', self.conf.local.stacks_path, '--no-create-home', user])
+                  '--home-dir', '/', '--no-create-home', user])
+            entry = pwd.getpwnam(user)
+        if not os.path.isdir(entry.pw_dir):
+            raise ProvisionError('the home directory of %s (%s) does not exist; sshd '
+                                 'would complain on every git command: create it or '
+                                 '"usermod -d / %s"' % (user, entry.pw_dir, user))
         return user
 
     def _prepare_dirs(self, paths, user):

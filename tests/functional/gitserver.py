@@ -110,6 +110,25 @@ class GitApi(helpers.ApiProcess):
     def home(self, stack_uuid):
         return pathlib.Path(self.stacks_path) / stack_uuid / 'home'
 
+    def sshd_dir(self, stack_uuid):
+        return pathlib.Path(self.stacks_path) / stack_uuid / 'sshd'
+
+    def as_git(self, stack_uuid, script):
+        """Run a shell script as the stack's unix user with gitolite's HOME."""
+        home = str(self.home(stack_uuid))
+        argv = ['env', 'HOME=%s' % home, 'sh', '-c', script]
+        if os.geteuid() == 0:
+            argv = ['runuser', '-u', 'solum-git', '--'] + argv
+        done = subprocess.run(argv, env=dict(os.environ, HOME=home), cwd=home,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def resync(self, client, stack_uuid):
+        r = client.post('/v1/infrastructure/stacks/%s/actions' % stack_uuid,
+                        json={'action': 'resync'})
+        assert r.status_code == 202, r.text
+
     def stop(self):
         super().stop()
         left = sshd_pids(self.stacks_path)

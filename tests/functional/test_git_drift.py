@@ -1,0 +1,199 @@
+"""Drift repair and restarts: what is changed or killed behind solum-git's back
+comes back, on a resync action or by itself; a restarted API serves again.
+"""
+import os
+import signal
+import time
+import types
+
+import pytest
+
+from tests.functional import gitserver
+
+PROJECT = 'project-d'
+
+
+@pytest.fixture
+def world(module_world):
+    """Each test starts with the engine idle: no pass still repairing the last one."""
+    module_world.api.wait_applied(PROJECT)
+    return module_world
+
+
+@pytest.fixture(scope='module')
+def module_world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('drift')
+    with gitserver.stacks_dir() as stacks:
+        api = gitserver.GitApi(tmp, stacks)
+        api.start()
+        try:
+            w = types.SimpleNamespace(api=api, tmp=tmp)
+            w.alice = gitserver.Dev(api, tmp, PROJECT, 'alice')
+            # mallory is a real user of the same project with no repo: no access
+            w.mallory = gitserver.Dev(api, tmp, PROJECT, 'mallory')
+            w.repo = w.alice.wait_active(w.alice.create_repo('app'))
+            w.stack = w.alice.pin()
+            w.mallory.pin(w.stack)
+            done, w.work = w.alice.clone(w.repo['git_url'], 'work')
+            assert done.returncode == 0, done.stderr
+            w.alice.commit(w.work, 'base')
+            assert w.alice.push(w.work).returncode == 0
+            yield w
+        finally:
+            api.stop()
+
+
+def _can_read(dev, url):
+    return dev.ls_remote(url).returncode == 0
+
+
+def _pushes(w, message):
+    w.alice.commit(w.work, message)
+    done = w.alice.push(w.work)
+    assert done.returncode == 0, done.stderr
+
+
+def _sshd_pid(w):
+    """The pid sshd wrote, or None between an exit and the next start."""
+    try:
+        return int((w.api.sshd_dir(w.stack['uuid']) / 'sshd.pid').read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _mallory_key(w):
+    return ' '.join(open(str(w.mallory.key) + '.pub').read().split()[:2])
+
+
+def test_killed_sshd_is_restarted(world):
+    old = _sshd_pid(world)
+    os.kill(old, signal.SIGKILL)
+    gitserver.wait_for(lambda: _sshd_pid(world) not in (None, old)
+                       and _can_read(world.alice, world.repo['git_url']),
+                       timeout=30, what='a new sshd')
+    _pushes(world, 'after a crash')
+
+
+def test_conf_and_keydir_changed_on_the_server_are_put_back(world):
+    uuid = world.stack['uuid']
+    # someone with a shell on the server grants mallory access by hand
+    world.api.as_git(uuid, '''
+        set -e
+        printf '%%s\\n' '%s' > .gitolite/keydir/u-mallory.pub
+        printf 'repo app\\n    RW+ = u-mallory\\n' >> .gitolite/conf/gitolite.conf
+        gitolite compile
+        gitolite trigger POST_COMPILE
+    ''' % _mallory_key(world))
+    assert _can_read(world.mallory, world.repo['git_url']), 'the drift did not take'
+    world.api.resync(world.alice.api, uuid)
+    gitserver.wait_for(lambda: not _can_read(world.mallory, world.repo['git_url']),
+                       timeout=60, what='mallory locked out again')
+    conf = world.api.home(uuid) / '.gitolite' / 'conf' / 'gitolite.conf'
+    gitserver.wait_for(lambda: 'mallory' not in conf.read_text(), timeout=60,
+                       what='the conf put back')
+    assert not (world.api.home(uuid) / '.gitolite' / 'keydir' / 'u-mallory.pub').exists()
+    _pushes(world, 'after conf drift')
+
+
+def test_key_added_to_authorized_keys_is_removed(world):
+    uuid = world.stack['uuid']
+    world.api.as_git(uuid, '''
+        printf 'command="/usr/share/gitolite3/gitolite-shell u-alice",no-pty %s\\n' \\
+            >> .ssh/authorized_keys
+    ''' % _mallory_key(world))
+    assert _can_read(world.mallory, world.repo['git_url']), 'the drift did not take'
+    world.api.resync(world.alice.api, uuid)
+    gitserver.wait_for(lambda: not _can_read(world.mallory, world.repo['git_url']),
+                       timeout=60, what='the foreign key removed')
+    _pushes(world, 'after authorized_keys drift')
+
+
+def test_gitolite_admin_changed_on_the_server_is_put_back(world):
+    uuid = world.stack['uuid']
+    # a push to gitolite-admin that did not come from solum-git
+    world.api.as_git(uuid, '''
+        set -e
+        rm -rf /tmp/sg-admin-$$
+        git clone -q repositories/gitolite-admin.git /tmp/sg-admin-$$
+        cd /tmp/sg-admin-$$
+        printf '%%s\\n' '%s' > keydir/u-mallory.pub
+        printf 'repo app\\n    R = u-mallory\\n' >> conf/gitolite.conf
+        git add -A
+        git -c user.name=x -c user.email=x@y commit -q -m drift
+        gitolite push -q origin master
+        rm -rf /tmp/sg-admin-$$
+    ''' % _mallory_key(world))
+    assert _can_read(world.mallory, world.repo['git_url']), 'the drift did not take'
+    world.api.resync(world.alice.api, uuid)
+    gitserver.wait_for(lambda: not _can_read(world.mallory, world.repo['git_url']),
+                       timeout=60, what='gitolite-admin put back')
+
+
+def test_removed_hook_and_edited_rc_are_put_back(world):
+    uuid = world.stack['uuid']
+    home = world.api.home(uuid)
+    hook = home / 'repositories' / 'app.git' / 'hooks' / 'post-receive'
+    assert os.path.islink(str(hook))
+    world.api.as_git(uuid, '''
+        rm repositories/app.git/hooks/post-receive
+        printf '# edited\\n' >> .gitolite.rc
+    ''')
+    world.api.resync(world.alice.api, uuid)
+    gitserver.wait_for(lambda: os.path.islink(str(hook)), timeout=60,
+                       what='the post-receive hook back')
+    rc = (home / '.gitolite.rc').read_text()
+    gitserver.wait_for(lambda: '# edited' not in (home / '.gitolite.rc').read_text(),
+                       timeout=60, what='the rc put back')
+    assert 'LOCAL_CODE' in rc
+
+
+def test_edited_sshd_config_is_put_back(world):
+    uuid = world.stack['uuid']
+    config = world.api.sshd_dir(uuid) / 'sshd_config'
+    original = config.read_text()
+    old_pid = _sshd_pid(world)
+    config.write_text(original.replace('PasswordAuthentication no',
+                                       'PasswordAuthentication yes'))
+    world.api.resync(world.alice.api, uuid)
+    gitserver.wait_for(lambda: config.read_text() == original
+                       and _sshd_pid(world) not in (None, old_pid),
+                       timeout=60, what='sshd_config restored and sshd restarted')
+    gitserver.wait_for(lambda: _can_read(world.alice, world.repo['git_url']), timeout=30,
+                       what='the restarted sshd answering')
+    _pushes(world, 'after sshd drift')
+
+
+def test_pushes_work_after_an_api_restart(world):
+    host_keys = world.stack['ssh_host_keys']
+    world.api.stop()
+    assert not gitserver.sshd_pids(world.api.stacks_path), 'sshd outlived the API'
+    assert not _can_read(world.alice, world.repo['git_url'])
+    world.api.start()
+    gitserver.wait_for(lambda: _can_read(world.alice, world.repo['git_url']), timeout=60,
+                       what='the server back after the restart')
+    assert world.alice.stack()['ssh_host_keys'] == host_keys
+    _pushes(world, 'after the restart')
+
+
+def test_drift_is_repaired_without_being_asked(tmp_path):
+    with gitserver.stacks_dir() as stacks:
+        api = gitserver.GitApi(tmp_path, stacks, extra={'engine': {'resync_interval': 2}})
+        api.start()
+        try:
+            alice = gitserver.Dev(api, tmp_path, PROJECT, 'alice')
+            mallory = gitserver.Dev(api, tmp_path, PROJECT, 'mallory')
+            repo = alice.wait_active(alice.create_repo('app'))
+            stack = alice.pin()
+            mallory.pin(stack)
+            key = ' '.join(open(str(mallory.key) + '.pub').read().split()[:2])
+            api.as_git(stack['uuid'], '''
+                printf 'command="/usr/share/gitolite3/gitolite-shell u-alice" %s\\n' \\
+                    >> .ssh/authorized_keys
+            ''' % key)
+            started = time.monotonic()
+            gitserver.wait_for(lambda: not _can_read(mallory, repo['git_url']), timeout=60,
+                               what='the periodic check removing the key')
+            assert time.monotonic() - started < 30
+            assert _can_read(alice, repo['git_url'])
+        finally:
+            api.stop()
