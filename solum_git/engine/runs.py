@@ -234,11 +234,11 @@ class RunWorker(service.Worker):
             # cut short by our own stop: another engine (or this one, restarted) redoes it
             values.update(status=base.QUEUED, status_reason='engine stopped during the '
                           'run; queued again')
-        elif status == base.RETRY and attempt < self.max_attempts(spec.type):
+        elif status == base.RETRY and attempt < self.opts.retry_max_attempts:
             wait = self._backoff(attempt)
             values.update(status=base.QUEUED, next_attempt_at=now + _seconds(wait),
                           status_reason='%s; attempt %d of %d failed, next in %.0f s'
-                          % (result.reason, attempt, self.max_attempts(spec.type), wait))
+                          % (result.reason, attempt, self.opts.retry_max_attempts, wait))
         else:
             if status == base.RETRY:
                 status = base.FAILED

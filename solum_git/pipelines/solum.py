@@ -74,8 +74,8 @@ class SolumPipeline(base.Pipeline):
                 workflow = resp.json()
             except ValueError:
                 workflow = {}
-            wf = workflow.get('wf_id') or workflow.get('id') or workflow.get('uuid')
-            delivery['workflow'] = workflow.get('uuid') or wf
+            wf = workflow.get('wf_id') or workflow.get('id')
+            delivery['workflow'] = workflow.get('id') or wf
             return base.Result(base.SUCCESS, 'Solum workflow %s (%s) created on app %s'
                                % (wf, ', '.join(actions), app_id),
                                app_url='%s/v1/apps/%s' % (solum_url, app_id),
