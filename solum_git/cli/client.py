@@ -4,7 +4,6 @@ import re
 import urllib.parse
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import session as ks_session
 
 SERVICE_TYPE = 'git'
 INFRA = '/infrastructure'
@@ -24,10 +23,6 @@ def v1_url(endpoint):
     """Accept the service root with or without ``/v1`` (catalogs differ)."""
     url = endpoint.rstrip('/')
     return url if url.endswith('/v1') else url + '/v1'
-
-
-def noauth_session(**session_kwargs):
-    return ks_session.Session(auth=None, **session_kwargs)
 
 
 def _fault(resp):
@@ -122,9 +117,6 @@ class Client:
 
     def delete(self, path):
         self.send('DELETE', path)
-
-    def text(self, path, **params):
-        return self.send('GET', path, params=params).text
 
     def list(self, path, limit=None, marker=None, sort_key=None, sort_dir=None,
              **filters):
