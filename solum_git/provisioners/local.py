@@ -250,7 +250,8 @@ class LocalProvisioner(base.Provisioner):
                 stat = f.read().rsplit(')', 1)[1].split()
         except (ValueError, OSError):
             return True
-        if paths.config.encode() not in cmdline or stat[0] == 'Z':
+        # sshd retitles itself: "sshd: /usr/sbin/sshd -D -e -f <config> [listener] ..."
+        if (b' %s' % paths.config.encode()) not in b' '.join(cmdline) or stat[0] == 'Z':
             return True
         if int(stat[1]) != 1 and not force:
             return False

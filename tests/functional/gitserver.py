@@ -65,8 +65,10 @@ def sshd_pids(under):
                 state = f.read().rsplit(')', 1)[1].split()[0]
         except OSError:
             continue
-        if state != 'Z' and cmdline and cmdline[0].endswith(b'sshd') \
-                and any(arg.startswith(under.encode()) for arg in cmdline):
+        # sshd retitles itself ("sshd: /usr/sbin/sshd -D -f ... [listener]")
+        title = b' '.join(cmdline)
+        if state != 'Z' and title.split(b' ', 1)[0].rstrip(b':').endswith(b'sshd') \
+                and (b' ' + under.encode()) in title:
             found.append(int(entry))
     return found
 
@@ -263,3 +265,63 @@ def _host_port(url):
     rest = url.split('://', 1)[1].split('/', 1)[0]
     user_host, _, port = rest.rpartition(':')
     return user_host, int(port)
+
+
+def _venv_site():
+    import sysconfig
+    return sysconfig.get_paths()['purelib']
+
+
+class UnprivilegedApi(GitApi):
+    """solum-git-api run by a throwaway unprivileged user (the test runs as root).
+
+    That user cannot reach this venv's interpreter (under /root), so the API
+    runs on the system python3 (same 3.11 ABI) with this venv's site-packages
+    added by ``site.addsitedir``: the same code and libraries, another user.
+    """
+
+    USER = 'sg-unpriv-test'
+    LAUNCH = ('import site, sys; site.addsitedir(%r); '
+              'from solum_git.cmd import %s as cmd; sys.exit(cmd.main())')
+
+    def __init__(self, top, ports=4, extra=None):
+        """``top``: a directory outside pytest's; config, state and stacks go in it."""
+        import pwd
+        self.created_user = False
+        try:
+            pwd.getpwnam(self.USER)
+        except KeyError:
+            subprocess.run(['useradd', '--system', '--user-group', '--shell', '/bin/sh',
+                            '--home-dir', '/', '--no-create-home', self.USER], check=True)
+            self.created_user = True
+        entry = pwd.getpwnam(self.USER)
+        self.uid, self.gid = entry.pw_uid, entry.pw_gid
+        stacks = top / 'stacks'
+        stacks.mkdir()
+        for path in (top, stacks):
+            os.chown(str(path), self.uid, self.gid)
+        super().__init__(top, str(stacks), ports, extra)
+        for path in (self.config, self.log_path):
+            path.touch()
+            os.chown(str(path), self.uid, self.gid)
+
+    def _argv(self, command):
+        return ['setpriv', '--reuid=%d' % self.uid, '--regid=%d' % self.gid,
+                '--clear-groups', 'env', '-i', 'HOME=/', 'LANG=C',
+                'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+                '/usr/bin/python3', '-S', '-c', self.LAUNCH % (_venv_site(), command)]
+
+    def manage(self, *args):
+        return subprocess.run(self._argv('manage') + ['--config-file', str(self.config)]
+                              + list(args), check=True, capture_output=True, text=True)
+
+    def start(self):
+        self.log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(self._argv('api') + ['--config-file', str(self.config)],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        helpers.wait_for_http(self.url + '/', proc=self.proc)
+        return self
+
+    def remove_user(self):
+        if self.created_user:
+            subprocess.run(['userdel', self.USER], check=False)
