@@ -26,6 +26,8 @@ _NONCE = re.compile(r'^[0-9a-f]{16,64}$')
 _OBJECT_ID = re.compile(r'^([0-9a-f]{40}|[0-9a-f]{64})$')
 _PUSHER = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$')
 _REF = re.compile(r'^refs/[\x21-\x7e]{1,250}$')
+# gitolite knows solum user ids as u-<id> (solum_git/gitolite/render.py)
+GITOLITE_USER_PREFIX = 'u-'
 
 
 def signed_message(stack_uuid, timestamp, nonce, body):
@@ -104,6 +106,8 @@ def parse_event(body, stack_uuid, max_skew):
                                          'refs/, at most 255 printable characters')
         clean.append({'ref': name, 'old': _object_id(ref.get('old'), field + '.old'),
                       'new': _object_id(ref.get('new'), field + '.new')})
+    if pusher.startswith(GITOLITE_USER_PREFIX):
+        pusher = pusher[len(GITOLITE_USER_PREFIX):]
     return {'push_id': push_id, 'repo': event['repo'], 'pusher': pusher,
             'pushed_at': datetime.datetime.fromtimestamp(
                 pushed_at, datetime.timezone.utc).replace(tzinfo=None),

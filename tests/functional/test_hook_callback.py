@@ -185,6 +185,7 @@ def test_only_updated_branches_matching_a_trigger_start_runs(sqlite_callback):
     assert none['messages'] == ['no trigger of this repo matches the pushed branches']
     push = cb.a.get(none['push']['uri']).json()
     assert push['refs'] == [{'ref': 'refs/heads/feature', 'old': SHA_A, 'new': SHA_B}]
+    assert push['pusher'] == 'alice', 'gitolite\'s u-alice is solum user alice'
 
 
 def test_pushes_and_runs_are_hidden_from_other_projects(sqlite_callback):
