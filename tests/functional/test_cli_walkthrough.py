@@ -150,8 +150,7 @@ def test_the_first_push_is_recorded_and_its_run_deploys_the_app(walkthrough):
     assert 'solum-git: push recorded' in walkthrough['v1_push_stderr']
     assert 'local run for main queued' in walkthrough['v1_push_stderr']
     push = walkthrough['v1_push']
-    # gitolite's name for the user (DESIGN: who pushed); today 'u-' + user id
-    assert push['pusher'] in ('dana', 'u-dana')
+    assert push['pusher'] == 'dana'
     assert [r['ref'] for r in push['refs']] == ['refs/heads/main']
     assert 'checking version' in walkthrough['v1_log'].stdout
     run = walkthrough['v1_run']
