@@ -12,18 +12,25 @@ the next post or by ``flush``; solum-git records a push id only once.
 It runs on every push, so it is ONE file, standard library only, with as few
 imports as possible, and it never makes a push fail.
 """
-import json
 import os
 import sys
 import time
 
-try:  # the C sha256 alone: hashlib would load OpenSSL (~5 ms on every push)
+# Start-up time is the hook's cost on every push: the json, socket and hashlib
+# modules pull in re, enum, selectors and OpenSSL (~10-25 ms here). Their C
+# halves do the same work without those imports; each has a stdlib fallback.
+try:
     from _sha256 import sha256
 except ImportError:
     try:
         from _sha2 import sha256
     except ImportError:
         from hashlib import sha256
+try:
+    from _json import encode_basestring_ascii as _quote
+    from _json import make_scanner as _make_scanner
+except ImportError:
+    _quote = _make_scanner = None
 
 PREFIX = 'solum-git: '
 ZERO = '0' * 40
@@ -40,6 +47,58 @@ SIGNATURE_VERSION = 'v1'
 
 _IPAD = bytes(b ^ 0x36 for b in range(256))
 _OPAD = bytes(b ^ 0x5c for b in range(256))
+
+
+def _no_constant(name):
+    raise ValueError('%s is not JSON' % name)
+
+
+class _ScanContext:
+    """What json's C scanner reads from a JSONDecoder: plain JSON, strict."""
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = staticmethod(_no_constant)
+
+
+def dumps(value):
+    """Compact JSON with sorted keys, equal to json.dumps(..., sort_keys=True)."""
+    if _quote is None:
+        import json
+        return json.dumps(value, separators=(',', ':'), sort_keys=True)
+    if isinstance(value, str):
+        return _quote(value)
+    if value is True or value is False or value is None:
+        return {True: 'true', False: 'false', None: 'null'}[value]
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return float.__repr__(value)
+    if isinstance(value, (list, tuple)):
+        return '[%s]' % ','.join(dumps(v) for v in value)
+    if isinstance(value, dict):
+        return '{%s}' % ','.join('%s:%s' % (_quote(k), dumps(value[k]))
+                                 for k in sorted(value))
+    raise TypeError('%r is not JSON serializable' % (value,))
+
+
+def loads(text):
+    """json.loads for a str or UTF-8 bytes; ValueError when it is not JSON."""
+    if isinstance(text, bytes):
+        text = text.decode('utf-8')
+    if _make_scanner is None:
+        import json
+        return json.loads(text)
+    start = len(text) - len(text.lstrip(' \t\n\r'))
+    try:
+        value, end = _make_scanner(_ScanContext())(text, start)
+    except StopIteration as e:
+        raise ValueError('not JSON at character %s' % e.value)
+    if text[end:].strip(' \t\n\r'):
+        raise ValueError('extra data after JSON at character %d' % end)
+    return value
 
 
 class Transient(Exception):
@@ -101,22 +160,40 @@ def _dechunk(data):
     return b''.join(out)
 
 
+def _connect(scheme, host, port, timeout, cafile):
+    if scheme == 'https':
+        import socket
+        import ssl
+        sock = socket.create_connection((host, port), timeout=timeout)
+        return ssl.create_default_context(cafile=cafile).wrap_socket(
+            sock, server_hostname=host)
+    import _socket
+    error = OSError('no address for %s' % host)
+    # an ASCII name as bytes: a str would load the idna codec (and re) first
+    name = host.encode('ascii') if host.isascii() else host
+    for family, kind, proto, _name, address in _socket.getaddrinfo(
+            name, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+            return sock
+        except OSError as e:
+            error = e
+            sock.close()
+    raise error
+
+
 def http_post(url, body, headers, cafile=None, timeout=READ_TIMEOUT):
     """POST over a raw socket: http.client's imports cost more than the request."""
-    import socket
     scheme, host, port, path = _split_url(url)
     deadline = time.monotonic() + timeout
     try:
-        sock = socket.create_connection((host, port),
-                                        timeout=min(CONNECT_TIMEOUT, timeout))
+        sock = _connect(scheme, host, port, min(CONNECT_TIMEOUT, timeout), cafile)
     except OSError as e:
         raise Transient('cannot connect to %s:%s (%s)' % (host, port, e))
     try:
         sock.settimeout(timeout)
-        if scheme == 'https':
-            import ssl
-            sock = ssl.create_default_context(cafile=cafile).wrap_socket(
-                sock, server_hostname=host)
         lines = ['POST %s HTTP/1.1' % path, 'Host: %s:%d' % (host, port),
                  'Content-Type: application/json', 'Accept: application/json',
                  'Content-Length: %d' % len(body), 'Connection: close',
@@ -158,7 +235,9 @@ def http_post(url, body, headers, cafile=None, timeout=READ_TIMEOUT):
 
 def load_config(path):
     with open(path) as f:
-        conf = json.load(f)
+        conf = loads(f.read())
+    if not isinstance(conf, dict):
+        raise ValueError('%s: must be a JSON object' % path)
     for key in ('callback_url', 'stack_id', 'secret'):
         if not conf.get(key):
             raise ValueError('%s: "%s" is missing' % (path, key))
@@ -190,7 +269,7 @@ def make_event(conf, refs, env, now=None):
 
 
 def encode(event):
-    return json.dumps(event, separators=(',', ':'), sort_keys=True).encode()
+    return dumps(event).encode()
 
 
 def deliver(conf, body):
@@ -200,13 +279,13 @@ def deliver(conf, body):
                                 conf.get('cafile'), float(conf.get('timeout') or READ_TIMEOUT))
     if 200 <= status < 300:
         try:
-            return json.loads(payload)
+            return loads(payload)
         except ValueError:
             return {}
     if status in TRANSIENT:
         raise Transient('the API answered %d' % status)
     try:
-        reason = json.loads(payload).get('faultstring') or ''
+        reason = loads(payload).get('faultstring') or ''
     except (ValueError, AttributeError):
         reason = payload[:200].decode('utf-8', 'replace')
     raise Rejected('the API refused the push (%d): %s' % (status, reason))

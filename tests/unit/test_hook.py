@@ -227,3 +227,42 @@ def test_the_program_runs_standalone_with_the_standard_library_only(tmp_path):
                            '--config', str(tmp_path / 'none.json')],
                           capture_output=True, text=True)
     assert done.returncode == 2 and 'hook not configured' in done.stdout
+
+
+JSON_VALUES = [
+    {'push_id': 'ab12', 'refs': [{'ref': 'refs/heads/caf\u00e9', 'old': SHA_A, 'new': SHA_B}],
+     'pushed_at': 1700000000, 'truncated': False, 'x': None, 'z': 1.5, 'a': [True, -3]},
+    'quote " backslash \\ newline \n tab \t nul \x00 emoji \U0001F600', [], {}, 0, -1,
+    [[[]], {'k': {'k': ['v']}}], 2 ** 70,
+]
+
+
+@pytest.mark.parametrize('value', JSON_VALUES)
+def test_the_hooks_json_equals_the_json_module(value):
+    assert hook.dumps(value) == json.dumps(value, separators=(',', ':'), sort_keys=True)
+    text = json.dumps(value, indent=2)
+    assert hook.loads(text) == json.loads(text)
+    assert hook.loads(text.encode()) == json.loads(text)
+
+
+@pytest.mark.parametrize('text', ['', '{', '{"a": 1,}', '[1 2]', '{"a": NaN}', 'nul',
+                                  '{"a": 1} x', '"unterminated', "{'a': 1}"])
+def test_the_hooks_json_refuses_what_is_not_json(text):
+    with pytest.raises(ValueError):
+        hook.loads(text)
+
+
+def test_a_push_loads_neither_re_json_socket_nor_openssl(tmp_path, receiver):
+    """The start-up cost stays low: the heavy modules are not imported on a post."""
+    config = tmp_path / 'hook.json'
+    config.write_text(json.dumps(_conf(tmp_path, receiver.url)))
+    done = subprocess.run(['/usr/bin/python3', '-X', 'importtime', str(HOOK), 'post-receive',
+                           '--config', str(config)],
+                          input='%s %s refs/heads/main\n' % (SHA_A, SHA_B),
+                          capture_output=True, text=True,
+                          env={'GL_USER': 'u-alice', 'GL_REPO': 'app', 'PATH': '/usr/bin'})
+    assert 'push recorded' in done.stdout, done.stdout + done.stderr
+    imported = {line.split('|')[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith('import time:')}
+    assert not imported & {'re', 'json', 'socket', '_hashlib', 'hashlib', 'http.client',
+                           'ssl'}, imported
