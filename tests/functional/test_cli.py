@@ -135,11 +135,13 @@ def test_key_add_takes_ed25519_before_rsa_and_key_list_delete(cli, home):
     assert cli.json('key', 'list') == []
 
 
-def test_key_add_never_sends_a_private_key(cli, home):
-    private = home / '.ssh' / 'id_ed25519'
+def test_key_add_never_sends_a_private_key(cli, tmp_path):
+    private = tmp_path / 'keys' / 'id_ed25519'
+    keygen(private)
+    before = cli.json('key', 'list')
     assert 'private key' in cli.fails('key', 'add', str(private))
-    assert 'no such file' in cli.fails('key', 'add', str(home / 'nope.pub')).lower()
-    assert cli.json('key', 'list') == []
+    assert 'no such file' in cli.fails('key', 'add', str(tmp_path / 'nope.pub')).lower()
+    assert cli.json('key', 'list') == before
 
 
 def test_key_add_with_no_default_key_says_what_to_do(cli, tmp_path):
