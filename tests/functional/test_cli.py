@@ -241,6 +241,19 @@ def test_repo_create_add_remote_checks_the_work_tree_first(cli, tmp_path):
     assert 'repo never not found' in cli.fails('repo', 'show', 'never')
 
 
+def test_add_remote_repoints_an_existing_solum_remote(cli, tmp_path):
+    work = tmp_path / 'moved'
+    subprocess.run(['git', 'init', '-q', str(work)], check=True)
+    subprocess.run(['git', '-C', str(work), 'remote', 'add', 'solum', 'ssh://old/x'],
+                   check=True)
+    result = cli.run('repo', 'create', 'moved', '--no-wait', '--add-remote', str(work),
+                     '-f', 'value', '-c', 'git_url')
+    url = result.stdout.strip()
+    assert 'remote "solum" -> %s (was ssh://old/x)' % url in result.stderr
+    assert subprocess.run(['git', '-C', str(work), 'remote', 'get-url', 'solum'],
+                          capture_output=True, text=True).stdout.strip() == url
+
+
 def test_repo_create_shows_error_status_and_reason(cli, db):
     proc = cli.popen('repo', 'create', 'broken')
     wait_for_row(db, 'broken')
