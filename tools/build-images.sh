@@ -93,10 +93,11 @@ boot() {
         -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:22" \
         -device virtio-net-pci,netdev=n0 -serial "file:$run/console.log" &
     qemu_pid=$!
-    trap 'kill $qemu_pid 2>/dev/null; wait $qemu_pid 2>/dev/null || true' RETURN
+    # shellcheck disable=SC2064
+    trap "kill $qemu_pid 2>/dev/null; wait $qemu_pid 2>/dev/null || true; trap - RETURN" RETURN
     start=$SECONDS
     export GIT_SSH_COMMAND="ssh -i $run/admin -o IdentitiesOnly=yes -o BatchMode=yes \
--o StrictHostKeyChecking=yes -o UserKnownHostsFile=$run/known_hosts -o ConnectTimeout=5"
+-o StrictHostKeyChecking=yes -o UserKnownHostsFile=$run/known_hosts -o ConnectTimeout=30"
     local url=ssh://git@127.0.0.1:$port
     until git ls-remote "$url/gitolite-admin" >/dev/null 2>&1; do
         if [ $((SECONDS - start)) -gt 600 ]; then
