@@ -25,6 +25,10 @@ opts = [
     cfg.HostAddressOpt('app_host', default='127.0.0.1',
                        help='Host name in the app_url of a local run (the app '
                             'gets its port in $PORT).'),
+    cfg.FloatOpt('app_check_interval', default=10.0, min=0.1,
+                 help='Seconds between checks of the local apps: those of deleted '
+                      'triggers are stopped, those not running after an engine '
+                      'restart are started again.'),
     cfg.IntOpt('keep_runs', default=5, min=1,
                help='Work dirs kept per local trigger (the one serving the '
                     'app is always kept).'),

@@ -12,6 +12,7 @@ import datetime
 import logging
 import os
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -56,6 +57,7 @@ class RunWorker(service.Worker):
         self.busy = {}  # run id -> its stop event
         self.drivers = {}
         self._lock = threading.Lock()
+        self._next_app_check = 0.0
 
     # -- claiming
 
@@ -107,9 +109,23 @@ class RunWorker(service.Worker):
                     started_at=sa.func.coalesce(Run.started_at, now),
                     updated_at=now)).rowcount == 1
 
+    def check_apps(self):
+        """Local apps follow their triggers: gone with them, back after a restart."""
+        if time.monotonic() < self._next_app_check or 'local' not in self.opts.enabled:
+            return
+        self._next_app_check = time.monotonic() + self.opts.app_check_interval
+        reconcile = getattr(self.driver('local'), 'reconcile', None)
+        if reconcile is None:
+            return
+        with self.db.reader() as session:
+            live = set(session.execute(sa.select(models.Trigger.uuid).where(
+                models.Trigger.type == 'local')).scalars())
+        reconcile(live)
+
     def run_once(self):
         if self.engine.stopping.is_set():
             return False
+        self.check_apps()
         free = self.opts.workers - len(self.busy)
         if free <= 0:
             return False

@@ -57,16 +57,15 @@ class RunSpec:
 class RunLog:
     """A run's log file, cut at ``max_bytes``; safe to write from several threads."""
 
-    def __init__(self, path, max_bytes):
+    def __init__(self, path, max_bytes, keep=False):
         self.path = path
         self.max_bytes = max_bytes
-        self.size = 0
         self.version = 0
         self.cut = False
         self._lock = threading.Lock()
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(path, 'w'):
-            pass
+        with open(path, 'a' if keep else 'w') as f:
+            self.size = f.tell()
 
     def write(self, text):
         data = text.encode('utf-8', 'replace')

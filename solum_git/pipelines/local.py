@@ -6,6 +6,8 @@ once it listens is the previous one stopped (failing tests or an app that never
 listens leave the previous app serving). Apps are this engine's children: it
 reaps and restarts them, and stops them all when it stops.
 """
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -39,14 +41,14 @@ class App:
     """One running ``run_cmd``: a process group of the engine, reaped by a thread."""
 
     def __init__(self, trigger_uuid, run_uuid, command, cwd, env, port, log_path,
-                 max_log_bytes):
+                 max_log_bytes, keep_log=False):
         self.trigger_uuid = trigger_uuid
         self.run_uuid = run_uuid
         self.command = command
         self.cwd = cwd
         self.env = env
         self.port = port
-        self.log = base.RunLog(log_path, max_log_bytes * 4)
+        self.log = base.RunLog(log_path, max_log_bytes * 4, keep=keep_log)
         self.proc = None
         self.stopped = threading.Event()
         self.restarts = 0
@@ -85,8 +87,10 @@ class App:
             process.kill_group(self.proc)
 
     def state(self):
+        """What another engine process needs to stop it, or a restarted one to restore it."""
         return {'pid': self.proc.pid, 'port': self.port, 'run_uuid': self.run_uuid,
-                'work_dir': os.path.dirname(self.cwd)}
+                'work_dir': os.path.dirname(self.cwd), 'cwd': self.cwd,
+                'command': self.command, 'env': self.env}
 
 
 class LocalRunner(base.Pipeline):
@@ -186,12 +190,60 @@ class LocalRunner(base.Pipeline):
                 except (OSError, ValueError):
                     previous = None
             self.apps[trigger_uuid] = app
-            os.makedirs(self.apps_dir, mode=0o700, exist_ok=True)
-            tmp = path + '.tmp'
-            with open(tmp, 'w') as f:
-                json.dump(app.state(), f)
-            os.replace(tmp, path)
+            self._save(app)
             return previous
+
+    def _save(self, app):
+        os.makedirs(self.apps_dir, mode=0o700, exist_ok=True)
+        path = self._state_path(app.trigger_uuid)
+        fd = os.open(path + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            json.dump(app.state(), f)
+        os.replace(path + '.tmp', path)
+
+    def reconcile(self, live_triggers):
+        """Stop the apps of deleted triggers; start again, in their work dirs and on
+        their ports, the apps of live triggers that no process serves (after an
+        engine restart). The run worker calls this now and then.
+        """
+        with self._lock:
+            for trigger_uuid in [t for t in self.apps if t not in live_triggers]:
+                self.apps.pop(trigger_uuid).stop()
+                _unlink(self._state_path(trigger_uuid))
+            try:
+                names = sorted(os.listdir(self.apps_dir))
+            except FileNotFoundError:
+                return
+            for name in names:
+                trigger_uuid = name[:-len('.json')]
+                if not name.endswith('.json') or trigger_uuid in self.apps:
+                    continue
+                with _locked(self._state_path(trigger_uuid) + '.lock'):
+                    self._reconcile_one(trigger_uuid, trigger_uuid in live_triggers)
+
+    def _reconcile_one(self, trigger_uuid, live):
+        path = self._state_path(trigger_uuid)
+        try:
+            with open(path) as f:
+                state = json.load(f)
+            running = _is_run_process(state['pid'], state['run_uuid'])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if not live:
+            if running:
+                _killpg(state['pid'])
+            _unlink(path)
+            return
+        # served by another engine process on this machine, or nothing to restore
+        if running or 'command' not in state or not os.path.isdir(state['cwd']):
+            return
+        app = App(trigger_uuid, state['run_uuid'], state['command'], state['cwd'],
+                  state['env'], state['port'], os.path.join(state['work_dir'], 'app.log'),
+                  self.conf.pipelines.max_log_bytes, keep_log=True)
+        app.log.note('restoring the app of run %s on port %d' % (app.run_uuid, app.port))
+        app.start()
+        self.apps[trigger_uuid] = app
+        self._save(app)
 
     def _stop_previous(self, previous):
         app = previous.get('app')
@@ -201,10 +253,7 @@ class LocalRunner(base.Pipeline):
         pid = previous.get('pid')
         # only a process that is still that run's app (pids get reused)
         if pid and _is_run_process(pid, previous.get('run_uuid')):
-            try:
-                os.killpg(pid, 15)
-            except ProcessLookupError:
-                pass
+            _killpg(pid)
 
     def _prune(self, spec):
         """Keep the newest work dirs of this trigger, and always the serving one."""
@@ -225,14 +274,11 @@ class LocalRunner(base.Pipeline):
                 shutil.rmtree(os.path.join(runs_dir, name), ignore_errors=True)
 
     def close(self):
+        """Stop every app; their state stays, so the next engine start restores them."""
         with self._lock:
             apps, self.apps = list(self.apps.values()), {}
         for app in apps:
             app.stop()
-            try:
-                os.unlink(self._state_path(app.trigger_uuid))
-            except FileNotFoundError:
-                pass
 
 
 def _is_run_process(pid, run_uuid):
@@ -241,3 +287,28 @@ def _is_run_process(pid, run_uuid):
             return ('SOLUM_GIT_RUN=%s' % run_uuid).encode() in f.read().split(b'\0')
     except OSError:
         return False
+
+
+def _killpg(pid):
+    try:
+        os.killpg(pid, 15)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+@contextlib.contextmanager
+def _locked(path):
+    """One engine process at a time restores a trigger's app."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -10,6 +10,8 @@ import signal
 import pytest
 import requests
 
+from solum_git.engine import runs as run_worker
+from solum_git.engine import service as engine_service
 from tests.functional import pushenv
 
 APP = '''import http.server, os
@@ -146,3 +148,32 @@ def test_an_app_that_dies_is_restarted_and_engine_stop_stops_it(tmp_path):
         env.stop()
     assert _app_answers(run['app_url']) is None
     assert not os.path.exists('/proc/%d' % pid), 'the app must be stopped and reaped'
+
+
+def test_an_engine_restart_restores_the_app_and_a_deleted_trigger_stops_it(tmp_path):
+    env = pushenv.PushEnv(tmp_path, 'sqlite:///%s' % (tmp_path / 'db.sqlite'),
+                          pipelines={'app_check_interval': 0.2}).start()
+    try:
+        alice = env.client()
+        repo = env.make_repo(alice, 'svc')
+        trigger = alice.post('/v1/infrastructure/repos/%s/triggers' % repo['uuid'], json={
+            'type': 'local', 'config': {'run_cmd': 'exec python3 app.py'}}).json()
+        tree = pushenv.WorkTree(tmp_path / 'wt', repo['bare'])
+        tree.commit({'app.py': APP, 'version.txt': 'kept'}, 'kept')
+        output, _seconds = tree.push()
+        run = pushenv.wait_run(alice, re.search(r'run for main queued: (\S+)',
+                                                output).group(1))
+        assert _app_answers(run['app_url']) == 'kept'
+        env.engine.stop()
+        assert _app_answers(run['app_url']) is None
+        # a new engine process would do the same: same state dir, same database
+        env.engine = engine_service.Engine(env.conf, env.db, env.servers,
+                                           [run_worker.RunWorker])
+        env.engine.start()
+        pushenv.wait_for(lambda: _app_answers(run['app_url']) == 'kept', timeout=20,
+                         what='the app restored on its port')
+        assert alice.delete(trigger['uri']).status_code == 204
+        pushenv.wait_for(lambda: _app_answers(run['app_url']) is None, timeout=20,
+                         what='the deleted trigger\'s app to stop')
+    finally:
+        env.stop()
