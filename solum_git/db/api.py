@@ -81,12 +81,14 @@ class Database:
 
 
 def paginate(session, query, model, limit, marker_uuid, sort_key, sort_dir):
-    """OpenStack paging: ``marker`` is the uuid of the last row seen."""
+    """OpenStack paging: ``marker`` is the uuid of the last row seen.
+
+    The marker is looked up through the caller's own (scoped) query, so another
+    project's uuid is "no such item", not a way to learn that it exists.
+    """
     marker = None
     if marker_uuid is not None:
-        marker = session.execute(
-            sa.select(model).where(model.uuid == marker_uuid)
-        ).scalar_one_or_none()
+        marker = query.filter(model.uuid == marker_uuid).one_or_none()
         if marker is None:
             raise exception.InvalidInput('marker', 'no such item: %s' % marker_uuid)
     sort_keys = [sort_key] if sort_key == 'id' else [sort_key, 'id']

@@ -113,3 +113,9 @@ def test_deleting_the_last_repo_deletes_the_stack(alice, repo):
     assert stack['status'] == 'DELETING'
     r = alice.post(R, {'name': 'again'})
     assert r.status_code == 409 and 'being deleted' in r.json()['faultstring']
+
+
+def test_another_projects_uuid_is_no_marker(repo, mallory):
+    r = mallory.get(R + '?marker=' + repo['uuid'])
+    assert r.status_code == 400
+    assert r.json()['faultstring'].startswith('marker:')
