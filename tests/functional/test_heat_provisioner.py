@@ -15,6 +15,7 @@ from solum_git import conf as conf_pkg
 from solum_git.provisioners import heat as heat_prov
 from solum_git.provisioners import hostkeys
 from tests import helpers
+from tests.functional import gitserver
 from tests.heatserver import HeatServer
 
 
@@ -132,9 +133,13 @@ def test_another_host_key_is_refused(built):
 def test_delete_removes_heat_stack_and_server(built, cloud):
     built.prov.delete(built.row)
     assert ('solum-git-' + built.row.project_id) not in cloud.cloud.stacks
-    with socket.socket() as s:
-        s.settimeout(2)
-        assert s.connect_ex(('127.0.0.1', built.state.ssh_port)) != 0
+
+    def closed():
+        with socket.socket() as s:
+            s.settimeout(2)
+            return s.connect_ex(('127.0.0.1', built.state.ssh_port)) != 0
+    # the namespace's other processes die just after its PID 1
+    gitserver.wait_for(closed, timeout=15, what='the VM sshd gone')
     assert built.prov.check(built.row).status == 'ERROR'
 
 
