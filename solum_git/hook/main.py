@@ -272,9 +272,9 @@ def encode(event):
     return dumps(event).encode()
 
 
-def deliver(conf, body):
-    """POST one event; return the API's answer or raise Transient / Rejected."""
-    status, payload = http_post(conf['callback_url'], body,
+def deliver(conf, body, url=None):
+    """POST one signed request; return the API's answer or raise Transient / Rejected."""
+    status, payload = http_post(url or conf['callback_url'], body,
                                 sign(conf['secret'], conf['stack_id'], body),
                                 conf.get('cafile'), float(conf.get('timeout') or READ_TIMEOUT))
     if 200 <= status < 300:
@@ -409,6 +409,42 @@ def report(answer, out):
         out.write('%s%s\n' % (PREFIX, message))
 
 
+def stream(conf, runs, seconds, out):
+    """Show the local runs' logs while the client waits, for at most ``seconds``.
+
+    Only whole lines until a run ends; a client that hangs up ends this hook,
+    not the run (it runs in solum-git's engine).
+    """
+    url = conf['callback_url'].rsplit('/', 1)[0] + '/run-log'
+    offsets = {run['uuid']: 0 for run in runs}
+    deadline = time.monotonic() + min(seconds, 600)
+    while offsets:
+        for uuid in list(offsets):
+            try:
+                answer = deliver(conf, encode({'run': uuid, 'offset': offsets[uuid]}), url)
+            except (Transient, Rejected) as e:
+                out.write('%srun log not available (%s)\n' % (PREFIX, e))
+                return
+            text = answer.get('log') or ''
+            ended = answer.get('status') in ('SUCCESS', 'FAILED', 'ERROR')
+            shown = text if ended else text[:text.rfind('\n') + 1]
+            for line in shown.splitlines():
+                out.write('%s| %s\n' % (PREFIX, line))
+            offsets[uuid] += len(shown)
+            if ended and len(shown) == len(text) and len(text) < 65536:
+                del offsets[uuid]
+                out.write('%slocal run %s: %s%s\n' % (
+                    PREFIX, answer['status'], answer.get('status_reason') or '',
+                    ' %s' % answer['app_url'] if answer.get('app_url') else ''))
+        out.flush()
+        if offsets:
+            if time.monotonic() > deadline:
+                out.write('%sstill running; its log: %s\n' % (
+                    PREFIX, ', '.join(r['log_uri'] for r in runs if r['uuid'] in offsets)))
+                return
+            time.sleep(0.5)
+
+
 def post_receive(conf, stdin, out, env):
     refs = read_refs(stdin)
     if not refs or env.get('GL_REPO') == 'gitolite-admin':
@@ -424,7 +460,12 @@ def post_receive(conf, stdin, out, env):
         out.write('%sdelivered %d earlier push(es) from the spool\n' % (PREFIX, delivered))
     if error is None:
         try:
-            report(deliver(conf, body), out)
+            answer = deliver(conf, body)
+            report(answer, out)
+            local = [r for r in answer.get('runs') or [] if r.get('type') == 'local']
+            if answer.get('stream_seconds') and local:
+                out.flush()
+                stream(conf, local, answer['stream_seconds'], out)
             return
         except Transient as e:
             error = str(e)

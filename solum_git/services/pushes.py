@@ -1,7 +1,5 @@
 """Pushes: the git servers' signed post-receive events, recorded once per push id."""
 import datetime
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -16,51 +14,15 @@ from solum_git.db import models
 from solum_git.db import retry
 from solum_git.services import base
 from solum_git.services import runs as runs_service
+from solum_git.services import signing
 
-SIGNATURE_VERSION = 'v1'
-HEADERS = ('X-Solum-Git-Stack', 'X-Solum-Git-Timestamp', 'X-Solum-Git-Nonce',
-           'X-Solum-Git-Signature')
 MAX_REFS = 1000
 _PUSH_ID = re.compile(r'^[A-Za-z0-9_-]{8,64}$')
-_NONCE = re.compile(r'^[0-9a-f]{16,64}$')
 _OBJECT_ID = re.compile(r'^([0-9a-f]{40}|[0-9a-f]{64})$')
 _PUSHER = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$')
 _REF = re.compile(r'^refs/[\x21-\x7e]{1,250}$')
 # gitolite knows solum user ids as u-<id> (solum_git/gitolite/render.py)
 GITOLITE_USER_PREFIX = 'u-'
-
-
-def signed_message(stack_uuid, timestamp, nonce, body):
-    """The bytes the hook signs (solum_git/hook/main.py builds the same)."""
-    return ('%s\n%s\n%s\n%s\n' % (SIGNATURE_VERSION, stack_uuid, timestamp,
-                                  nonce)).encode() + body
-
-
-def signature(secret, stack_uuid, timestamp, nonce, body):
-    return '%s=%s' % (SIGNATURE_VERSION, hmac.new(
-        secret.encode(), signed_message(stack_uuid, timestamp, nonce, body),
-        hashlib.sha256).hexdigest())
-
-
-def _unauthenticated(rule):
-    return exception.NotAuthenticated('%s (signed post-receive callback)' % rule)
-
-
-def _signed_headers(headers):
-    values = {}
-    for name in HEADERS:
-        value = headers.get(name)
-        if not value:
-            raise _unauthenticated('%s: header required' % name)
-        values[name] = value
-    try:
-        timestamp = int(values['X-Solum-Git-Timestamp'])
-    except ValueError:
-        raise _unauthenticated('X-Solum-Git-Timestamp: must be a Unix time in seconds')
-    if not _NONCE.match(values['X-Solum-Git-Nonce']):
-        raise _unauthenticated('X-Solum-Git-Nonce: must be 16-64 lowercase hex digits')
-    return (values['X-Solum-Git-Stack'], timestamp, values['X-Solum-Git-Nonce'],
-            values['X-Solum-Git-Signature'])
 
 
 def _object_id(value, field):
@@ -152,25 +114,15 @@ class PushService(base.Service):
         Anything refused (unsigned, wrong or other stack's secret, stale,
         replayed, malformed) leaves the database as it was.
         """
-        stack_uuid, timestamp, nonce, sig = _signed_headers(headers)
+        stack_uuid, timestamp, nonce, sig = signing.parse_headers(headers)
         max_skew = self.conf.hook.max_skew
-        if abs(time.time() - timestamp) > max_skew:
-            raise _unauthenticated('X-Solum-Git-Timestamp: more than %d s away from '
-                                   'the API\'s clock (stale or replayed)' % max_skew)
+        signing.check_time(timestamp, max_skew)
         stage = []
 
         def record():
             stage[:] = ['nonce']
             with self.db.writer() as session:
-                stack = session.execute(sa.select(models.Stack).where(
-                    models.Stack.uuid == stack_uuid)).scalar_one_or_none()
-                # an unknown stack and a wrong secret look the same to the caller
-                expected = signature(stack.hook_secret if stack else 'x' * 64,
-                                     stack_uuid, timestamp, nonce, body)
-                if stack is None or not hmac.compare_digest(expected.encode(),
-                                                            sig.encode()):
-                    raise _unauthenticated('X-Solum-Git-Signature: does not match '
-                                           'the body and the stack\'s secret')
+                stack = signing.verify(session, stack_uuid, timestamp, nonce, sig, body)
                 session.add(models.HookNonce(
                     stack_id=stack.id, nonce=nonce,
                     expires_at=models.utcnow() + datetime.timedelta(

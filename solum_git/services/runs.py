@@ -1,4 +1,6 @@
 """Runs: what a push started; their status, log and redelivery."""
+import json
+
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -6,8 +8,10 @@ from solum_git.common import exception
 from solum_git.db import models
 from solum_git.pipelines import base as pipelines
 from solum_git.services import base
+from solum_git.services import signing
 
 QUEUED, RUNNING = pipelines.QUEUED, pipelines.RUNNING
+LOG_CHUNK = 64 * 1024
 
 
 def run_view(row, push_uuid, repo_uuid, trigger_uuid):
@@ -94,3 +98,29 @@ class RunService(base.Service):
             stack_id = repo.stack_id
         self.engine.notify(stack_id)
         return view
+
+    def hook_log(self, headers, body):
+        """A run's log from ``offset`` on, for the hook of the stack that pushed.
+
+        Signed like the push callback; a read, so its nonce is not recorded.
+        """
+        stack_uuid, timestamp, nonce, sig = signing.parse_headers(headers)
+        signing.check_time(timestamp, self.conf.hook.max_skew)
+        try:
+            asked = json.loads(body)
+            run_uuid, offset = asked['run'], asked['offset']
+        except (ValueError, TypeError, KeyError):
+            raise exception.InvalidInput('body', 'must be {"run": uuid, "offset": n}')
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise exception.InvalidInput('offset', 'must be a non-negative integer')
+        with self.db.reader() as session:
+            stack = signing.verify(session, stack_uuid, timestamp, nonce, sig, body)
+            run = session.execute(
+                sa.select(models.Run).join(models.Push, models.Push.id == models.Run.push_id)
+                .where(models.Run.uuid == str(run_uuid), models.Push.stack_id == stack.id)
+                .options(orm.undefer(models.Run.log))).scalar_one_or_none()
+            if run is None:
+                raise exception.NotFound('run', run_uuid)
+            text = (run.log or '')[offset:offset + LOG_CHUNK]
+            return {'status': run.status, 'status_reason': run.status_reason,
+                    'app_url': run.app_url, 'log': text, 'offset': offset + len(text)}

@@ -202,3 +202,23 @@ def test_pushes_and_runs_are_hidden_from_other_projects(sqlite_callback):
     assert cb.a.post(run_uri + '/actions', json={'action': 'redeliver'}).status_code == 409
     bad = cb.a.post(run_uri + '/actions', json={'action': 'explode'})
     assert bad.status_code == 400 and bad.json()['faultstring'].startswith('action:')
+
+
+def test_the_run_log_for_the_hook_is_signed_and_limited_to_its_stack(sqlite_callback):
+    cb = sqlite_callback
+    answer = cb.signed(_event(cb.stack_a.uuid)).json()
+    url = cb.env.api.url + '/v1/hooks/run-log'
+    body = json.dumps({'run': answer['runs'][0]['uuid'], 'offset': 0}).encode()
+    a, b = cb.stack_a, cb.stack_b
+    ok = requests.post(url, data=body, headers=_sign(a.hook_secret, a.uuid, body))
+    assert ok.status_code == 200 and ok.json()['status'] == 'QUEUED', ok.text
+    assert ok.json()['offset'] == 0 and ok.json()['log'] == ''
+    assert requests.post(url, data=body, headers=_sign(b.hook_secret, a.uuid, body)
+                         ).status_code == 401
+    assert requests.post(url, data=body, headers=_sign(b.hook_secret, b.uuid, body)
+                         ).status_code == 404
+    assert requests.post(url, data=body, headers={'Content-Type': 'application/json'}
+                         ).status_code == 401
+    bad = json.dumps({'run': 'x', 'offset': -1}).encode()
+    resp = requests.post(url, data=bad, headers=_sign(a.hook_secret, a.uuid, bad))
+    assert resp.status_code == 400 and resp.json()['faultstring'].startswith('offset:')

@@ -177,3 +177,24 @@ def test_an_engine_restart_restores_the_app_and_a_deleted_trigger_stops_it(tmp_p
                          what='the deleted trigger\'s app to stop')
     finally:
         env.stop()
+
+
+def test_the_hook_shows_the_run_log_while_the_client_waits(tmp_path):
+    env = pushenv.PushEnv(tmp_path, 'sqlite:///%s' % (tmp_path / 'db.sqlite'),
+                          hook={'stream_seconds': 60}).start()
+    try:
+        alice = env.client()
+        repo = env.make_repo(alice, 'svc')
+        alice.post('/v1/infrastructure/repos/%s/triggers' % repo['uuid'], json={
+            'type': 'local', 'config': {'test_cmd': 'sh test.sh'}})
+        tree = pushenv.WorkTree(tmp_path / 'wt', repo['bare'])
+        tree.commit({'test.sh': 'echo first line\nsleep 1.5\necho second line\n'}, 'one')
+        output, seconds = tree.push()
+    finally:
+        env.stop()
+    lines = pushenv.remote_lines(output)
+    assert 'solum-git: | first line' in lines
+    assert 'solum-git: | second line' in lines
+    assert lines.index('solum-git: | first line') < lines.index('solum-git: | second line')
+    assert lines[-1] == 'solum-git: local run SUCCESS: tests passed', lines
+    assert 1.5 < seconds < 60

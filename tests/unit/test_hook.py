@@ -17,7 +17,7 @@ import threading
 import pytest
 
 from solum_git.hook import main as hook
-from solum_git.services import pushes
+from solum_git.services import signing
 
 HOOK = pathlib.Path(hook.__file__)
 SHA_A, SHA_B = 'a' * 40, 'b' * 40
@@ -107,7 +107,7 @@ def test_the_api_verifies_what_the_hook_signs():
     body = b'{"x": 1}'
     headers = dict(hook.sign('secret', 'stack-1', body, now=1700000000))
     assert headers['X-Solum-Git-Timestamp'] == '1700000000'
-    assert headers['X-Solum-Git-Signature'] == pushes.signature(
+    assert headers['X-Solum-Git-Signature'] == signing.signature(
         'secret', 'stack-1', '1700000000', headers['X-Solum-Git-Nonce'], body)
     again = dict(hook.sign('secret', 'stack-1', body, now=1700000000))
     assert again['X-Solum-Git-Nonce'] != headers['X-Solum-Git-Nonce']
@@ -134,7 +134,7 @@ def test_a_push_is_posted_signed_and_reported(tmp_path, receiver):
     assert event['repo'] == 'app' and event['pusher'] == 'u-alice'
     assert event['refs'] == [{'old': SHA_A, 'new': SHA_B, 'ref': 'refs/heads/main'}]
     body = hook.encode(event)
-    assert headers['X-Solum-Git-Signature'] == pushes.signature(
+    assert headers['X-Solum-Git-Signature'] == signing.signature(
         's3cret', 'stack-1', headers['X-Solum-Git-Timestamp'],
         headers['X-Solum-Git-Nonce'], body)
 
