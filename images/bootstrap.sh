@@ -392,6 +392,14 @@ check)
         [ -e "$repo/hooks/post-receive" ] && [ -x "$repo/hooks/post-receive" ] \
             || { drift="$drift hooks"; break; }
     done
+    # solum-git's conf gives no repo rules of its own (groups only), so a
+    # gl-conf is left over from an older conf: gitolite refuses such a repo
+    for conf in "$base"/*.git/gl-conf; do
+        [ -f "$conf" ] || continue
+        [ "$conf" = "$admin_git/gl-conf" ] && continue
+        drift="$drift gl-conf"
+        break
+    done
     if [ -z "$drift" ]; then
         echo "state clean"
     else
@@ -401,6 +409,9 @@ check)
             git --git-dir="$admin_git" --work-tree="$admin_base" checkout -f master -- \
                 conf/gitolite.conf keydir
             git --git-dir="$admin_git" --work-tree="$admin_base" clean -f -d -q -- keydir
+            # compile writes a gl-conf again wherever one is due
+            find "$base" -mindepth 2 -maxdepth 2 -name gl-conf -type f \
+                ! -path "$admin_git/gl-conf" -delete
             # ssh-authkeys keeps lines outside its own section: drop them (atomically,
             # so nobody's key is missing even for a moment)
             ak=$HOME/.ssh/authorized_keys
@@ -453,6 +464,8 @@ if [ -d "$ADMIN_GIT" ]; then
         clean -q -f -d -- keydir
     for repo in "$GIT_HOME"/repositories/*.git; do
         [ -d "$repo/hooks" ] || as_git mkdir -p "$repo/hooks"
+        # compile writes a gl-conf again wherever one is due
+        [ "$repo" = "$ADMIN_GIT" ] || rm -f "$repo/gl-conf"
     done
     # the git user's authorized_keys is gitolite's alone: keep only its section
     AK=$GIT_HOME/.ssh/authorized_keys

@@ -235,7 +235,9 @@ class StackWorker(service.Worker):
                 self._checked[stack_id] = started
 
     def _apply(self, stack, thorough):
+        started = time.monotonic()
         version, rendered, repo_ids = self._render(stack)
+        rendered_at = time.monotonic()
         for what, why in rendered.skipped:
             LOG.warning('stack %s: %s left out of gitolite.conf: %s', stack.uuid, what, why)
         client = self._client(stack)
@@ -244,8 +246,10 @@ class StackWorker(service.Worker):
         if thorough:
             stale, head = self._check(client, stack, rendered)
             fetch = head != client.local_head()
+        pushing = time.monotonic()
         result = client.apply(rendered, 'solum-git config version %d' % version,
                               fetch=fetch)
+        pushed = time.monotonic()
         if not thorough and not result.pushed and version > stack.applied_version:
             # a bump that changes nothing: a resync asked for by another process
             stale, _head = self._check(client, stack, rendered)
@@ -254,6 +258,11 @@ class StackWorker(service.Worker):
             LOG.info('stack %s: removing repos %s', stack.uuid, ', '.join(sorted(remove)))
             client.remove_repos(remove)
         self._record_applied(stack, version, repo_ids)
+        if result.pushed or thorough:
+            LOG.info('stack %s: config version %d applied (%d repos%s%s) in %.2fs: '
+                     'render %.2fs, push %.2fs', stack.uuid, version, len(rendered.repos),
+                     ', pushed' if result.pushed else '', ', checked' if thorough else '',
+                     time.monotonic() - started, rendered_at - started, pushed - pushing)
 
     def _check(self, client, stack, rendered):
         """Repair drift on the server; repos on disk that the database lacks."""

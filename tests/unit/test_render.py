@@ -137,8 +137,25 @@ def test_unsafe_rows_are_left_out_and_reported():
 
 def test_every_repo_has_a_rule_so_gitolite_creates_it():
     rendered = render.render([render.Repo('lonely')], [], [], ADMIN_KEY)
-    block = rendered.conf.split('repo lonely\n', 1)[1]
-    assert block.strip() == 'R       =   solum-git'
+    assert '@repos = lonely\n' in rendered.conf
+    assert 'repo @repos\n    R       =   solum-git\n' in rendered.conf
+
+
+def test_rules_name_groups_never_single_repos():
+    """Per-repo rules make gitolite write a gl-conf into every repo on each compile."""
+    rendered = render.render(*project(), ADMIN_KEY)
+    repo_lines = [line for line in rendered.conf.splitlines() if line.startswith('repo ')]
+    assert repo_lines[0] == 'repo gitolite-admin'
+    assert all(line.startswith('repo @') for line in repo_lines[1:])
+
+
+def test_big_groups_are_split_over_lines():
+    names = ['repo-%03d' % i for i in range(45)]
+    rendered = render.render([render.Repo(n) for n in names],
+                             [render.Member(n, 'alice', 'RW') for n in names], [], ADMIN_KEY)
+    assert rendered.conf.count('@repos = ') == 3
+    assert rendered.conf.count('@rw-u-alice = ') == 3
+    assert render.conf_repos(rendered.conf) == set(names)
 
 
 def test_conf_repos_reads_back_what_render_wrote():
