@@ -326,7 +326,9 @@ put 700 "$GIT_HOME/local/commands/solum-sync" <<'EOF'
 # solum-sync: solum-git's maintenance of this server (its admin only)
 #   repos          list the bare repos on disk
 #   rm NAME...     remove repos that are no longer in the conf
-#   check [--fix]  report (and repair) drift of the conf, keydir, keys, rc, hooks
+#   check [--fix]  report (and repair) drift of the conf, keydir, keys, rc, hooks;
+#                  list the repos on disk with their HEAD
+#   head NAME BRANCH...  point repos' HEAD at their default branch
 set -eu
 die() { echo "FATAL: solum-sync: $*" >&2; exit 1; }
 base=${GL_REPO_BASE:-$HOME/repositories}
@@ -421,10 +423,26 @@ check)
             echo "fixed:$drift"
         fi
     fi
-    list_repos | sed 's/^/repo /'
+    # each repo with its HEAD (one awk for all: no process per repo)
+    (cd "$base" && find . -mindepth 2 -maxdepth 2 -path './*.git/HEAD' \
+        -exec awk 'FNR == 1 { n = FILENAME; sub(/^\.\//, "", n); sub(/\.git\/HEAD$/, "", n);
+                              print "repo", n, ($1 == "ref:" ? $2 : "-") }' {} +) | sort
+    ;;
+head)
+    # head NAME BRANCH...: the branch a clone checks out (the repo's default branch)
+    while [ $# -ge 2 ]; do
+        name=$1 branch=$2
+        shift 2
+        printf '%s' "$name" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9._-]*$' || die "head: bad name $name"
+        case "$branch" in -*) die "head: bad branch $branch" ;; esac
+        git check-ref-format --branch "$branch" >/dev/null 2>&1 || die "head: bad branch $branch"
+        [ -d "$base/$name.git" ] || die "head: no repo $name"
+        git --git-dir="$base/$name.git" symbolic-ref HEAD "refs/heads/$branch"
+    done
+    [ $# -eq 0 ] || die "head: NAME BRANCH pairs expected"
     ;;
 *)
-    die "usage: solum-sync repos | rm NAME... | check [--fix]"
+    die "usage: solum-sync repos | rm NAME... | check [--fix] | head NAME BRANCH..."
     ;;
 esac
 EOF

@@ -34,6 +34,8 @@ SCAN_SECONDS = 5.0
 # a server still being built is looked at again after this long
 BUILD_POLL_SECONDS = 3.0
 MAX_BACKOFF = 60.0
+# what a new repo's HEAD names (init.defaultBranch in the server's git config)
+DEFAULT_BRANCH = 'main'
 
 
 def _hook_program():
@@ -236,41 +238,57 @@ class StackWorker(service.Worker):
 
     def _apply(self, stack, thorough):
         started = time.monotonic()
-        version, rendered, repo_ids = self._render(stack)
+        desired = self._render(stack)
+        version, rendered = desired.version, desired.rendered
         rendered_at = time.monotonic()
         for what, why in rendered.skipped:
             LOG.warning('stack %s: %s left out of gitolite.conf: %s', stack.uuid, what, why)
         client = self._client(stack)
         stale = set()
         fetch = False
+        check = None
         if thorough:
-            stale, head = self._check(client, stack, rendered)
-            fetch = head != client.local_head()
+            check = self._check(client, stack)
+            fetch = check.head != client.local_head()
         pushing = time.monotonic()
         result = client.apply(rendered, 'solum-git config version %d' % version,
                               fetch=fetch)
         pushed = time.monotonic()
         if not thorough and not result.pushed and version > stack.applied_version:
             # a bump that changes nothing: a resync asked for by another process
-            stale, _head = self._check(client, stack, rendered)
+            # (or a new default branch, which is not in the conf)
+            check = self._check(client, stack)
+        if check is not None:
+            stale = check.repos - set(rendered.repos) - {render.ADMIN_REPO}
+            # repos made by this push are not in the listing: new ones follow below
+            heads = {name: branch for name, branch in desired.branches.items()
+                     if name in check.heads
+                     and check.heads[name] != 'refs/heads/%s' % branch}
+        else:
+            heads = {}
+        # new repos start on main (the server's git config); others need their HEAD
+        heads.update({name: desired.branches[name] for name in desired.new
+                      if desired.branches[name] != DEFAULT_BRANCH})
+        if heads:
+            client.set_heads(heads)
         remove = set(result.removed) | stale
         if remove:
             LOG.info('stack %s: removing repos %s', stack.uuid, ', '.join(sorted(remove)))
             client.remove_repos(remove)
-        self._record_applied(stack, version, repo_ids)
+        self._record_applied(stack, version, desired.repo_ids)
         if result.pushed or thorough:
             LOG.info('stack %s: config version %d applied (%d repos%s%s) in %.2fs: '
                      'render %.2fs, push %.2fs', stack.uuid, version, len(rendered.repos),
                      ', pushed' if result.pushed else '', ', checked' if thorough else '',
                      time.monotonic() - started, rendered_at - started, pushed - pushing)
 
-    def _check(self, client, stack, rendered):
-        """Repair drift on the server; repos on disk that the database lacks."""
+    def _check(self, client, stack):
+        """Repair drift on the server; what is on its disk."""
         check = client.check(fix=True)
         if not check.clean:
             LOG.warning('stack %s: %s on the server; %s', stack.uuid, check.state,
                         check.fixed or 'not fixed')
-        return check.repos - set(rendered.repos) - {render.ADMIN_REPO}, check.head
+        return check
 
     def _render(self, stack):
         """One consistent read: the version first, so the data is at least that new."""
@@ -278,8 +296,9 @@ class StackWorker(service.Worker):
         with self.db.reader() as session:
             version = session.execute(sa.select(models.Stack.config_version).where(
                 models.Stack.id == stack.id)).scalar_one()
-            repos = session.execute(sa.select(repo.id, repo.name).where(
-                repo.stack_id == stack.id)).all()
+            repos = session.execute(
+                sa.select(repo.id, repo.name, repo.status, repo.default_branch)
+                .where(repo.stack_id == stack.id)).all()
             members = session.execute(
                 sa.select(repo.name, member.user_id, member.permission)
                 .join(repo, member.repo_id == repo.id)
@@ -294,7 +313,12 @@ class StackWorker(service.Worker):
             [render.Key(k.uuid, k.user_id, k.public_key) for k in keys],
             admin.public_key(stack.admin_private_key))
         served = set(rendered.repos)
-        return version, rendered, [r.id for r in repos if r.name in served]
+        state = types.SimpleNamespace(
+            version=version, rendered=rendered,
+            repo_ids=[r.id for r in repos if r.name in served],
+            branches={r.name: r.default_branch for r in repos if r.name in served},
+            new={r.name for r in repos if r.name in served and r.status != ACTIVE})
+        return state
 
     def _client(self, stack):
         return admin.AdminClient(

@@ -63,6 +63,7 @@ class Check:
         self.state = ''
         self.fixed = ''
         self.repos = set()
+        self.heads = {}           # repo name -> the ref its HEAD names
         for line in output.splitlines():
             word, _, rest = line.partition(' ')
             if word == 'head':
@@ -72,7 +73,9 @@ class Check:
             elif word.startswith('fixed:'):
                 self.fixed = line.strip()
             elif word == 'repo' and rest.strip():
-                self.repos.add(rest.strip())
+                name, _, head = rest.strip().partition(' ')
+                self.repos.add(name)
+                self.heads[name] = head.strip()
 
     @property
     def clean(self):
@@ -328,6 +331,13 @@ class AdminClient:
         """The server's view in one round trip: admin head, drift (fixed), repos."""
         args = ['solum-sync', 'check'] + (['--fix'] if fix else [])
         return Check(self.command(*args))
+
+    def set_heads(self, branches):
+        """Point each repo's HEAD at its branch ({name: branch})."""
+        pairs = sorted(branches.items())
+        for i in range(0, len(pairs), RM_BATCH // 2):
+            args = [part for pair in pairs[i:i + RM_BATCH // 2] for part in pair]
+            self.command('solum-sync', 'head', *args)
 
     def local_head(self):
         """The server's gitolite-admin head as this clone last saw it (or None)."""

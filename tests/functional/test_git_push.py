@@ -53,3 +53,29 @@ def test_a_server_with_another_host_key_is_refused(api, tmp_path):
     done, _work = alice.clone(repo['git_url'])
     assert done.returncode != 0
     assert 'Host key verification failed' in done.stderr
+
+
+def test_default_branch_is_what_a_clone_checks_out(api, tmp_path):
+    alice = gitserver.Dev(api, tmp_path, 'project-b', 'alice')
+    r = alice.api.post('/v1/infrastructure/repos',
+                       json={'name': 'lib', 'default_branch': 'develop'})
+    assert r.status_code == 201, r.text
+    repo = alice.wait_active(r.json())
+    alice.pin()
+    done, work = alice.clone(repo['git_url'])
+    assert done.returncode == 0, done.stderr
+    alice.commit(work, 'on develop')
+    alice.git('branch', '-f', 'release', cwd=work)
+    done = alice.push(work, 'HEAD:refs/heads/develop', 'HEAD:refs/heads/release')
+    assert done.returncode == 0, done.stderr
+    done, again = alice.clone(repo['git_url'])
+    assert done.returncode == 0, done.stderr
+    assert alice.git('rev-parse', '--abbrev-ref', 'HEAD', cwd=again).stdout.strip() == 'develop'
+
+    r = alice.api.put('/v1/infrastructure/repos/%s' % repo['uuid'],
+                      json={'default_branch': 'release'})
+    assert r.status_code == 200, r.text
+    api.wait_applied('project-b')
+    done, third = alice.clone(repo['git_url'])
+    assert done.returncode == 0, done.stderr
+    assert alice.git('rev-parse', '--abbrev-ref', 'HEAD', cwd=third).stdout.strip() == 'release'
