@@ -274,12 +274,17 @@ put 600 "$SG/gitolite.rc" <<'EOF'
     GIT_CONFIG_KEYS         =>  '',
     LOG_EXTRA               =>  1,
     LOCAL_CODE              =>  "$ENV{HOME}/local",
-    # runs after ssh-authkeys: records what the compile produced
-    NON_CORE                =>  "solum-stamp POST_COMPILE post-compile/solum-stamp",
+    # solum-authkeys runs gitolite's ssh-authkeys only when keydir changed (it
+    # fingerprints every key, ~5 ms each, on every push); solum-stamp then
+    # records what the compile produced
+    NON_CORE                =>  "
+        solum-authkeys  POST_COMPILE  post-compile/solum-authkeys
+        solum-stamp     POST_COMPILE  post-compile/solum-stamp
+    ",
     ENABLE => [
         'help',
         'info',
-        'ssh-authkeys',
+        'solum-authkeys',
         'solum-stamp',
         'solum-flush',
         'solum-sync',
@@ -310,6 +315,20 @@ gitolite access -q gitolite-admin "${GL_USER:-}" W any \
 hook="$HOME/.solum-git/bin/solum-git-hook"
 [ -f "$hook" ] || { echo "solum-flush: no hook program installed"; exit 0; }
 exec python3 "$hook" flush --config "$HOME/.solum-git/hook.json"
+EOF
+
+put 700 "$GIT_HOME/local/triggers/post-compile/solum-authkeys" <<'EOF'
+#!/bin/sh
+# solum-authkeys: gitolite's ssh-authkeys, run only when keydir changed
+set -eu
+sums=$HOME/.solum-git/keydir.sum
+now=$(cd "${GL_ADMIN_BASE:-$HOME/.gitolite}" && find keydir -type f -name '*.pub' | sort \
+      | xargs -r sha256sum | sha256sum)
+if [ -f "$HOME/.ssh/authorized_keys" ] && [ "$now" = "$(cat "$sums" 2>/dev/null)" ]; then
+    exit 0
+fi
+"$GL_BINDIR/triggers/post-compile/ssh-authkeys" "$@"
+printf '%s\n' "$now" >"$sums"
 EOF
 
 put 700 "$GIT_HOME/local/triggers/post-compile/solum-stamp" <<'EOF'
@@ -419,6 +438,7 @@ check)
             ak=$HOME/.ssh/authorized_keys
             awk '/^# gitolite start/,/^# gitolite end/' "$ak" >"$ak.solum-sync" \
                 && chmod 600 "$ak.solum-sync" && mv -f "$ak.solum-sync" "$ak"
+            rm -f "$HOME/.solum-git/keydir.sum"
             gitolite setup >/dev/null 2>&1 || die "gitolite setup failed while fixing drift"
             echo "fixed:$drift"
         fi
@@ -490,6 +510,7 @@ if [ -d "$ADMIN_GIT" ]; then
     if [ -f "$AK" ]; then
         awk '/^# gitolite start/,/^# gitolite end/' "$AK" | put 600 "$AK"
     fi
+    rm -f "$SG/keydir.sum"
     as_git gitolite setup >&2
 else
     as_git gitolite setup -pk "$PK_DIR/$ADMIN_USER.pub" >&2
