@@ -11,6 +11,7 @@ import concurrent.futures
 import datetime
 import logging
 import os
+import shutil
 import threading
 import time
 
@@ -209,7 +210,7 @@ class RunWorker(service.Worker):
                 if driver is None:
                     result = base.Result(base.ERROR, 'the %s pipeline is not enabled on '
                                          'this service ([pipelines] enabled)' % spec.type)
-                elif spec.source is None and spec.type != 'solum':
+                elif spec.source is None and spec.type == 'local':
                     result = base.Result(base.ERROR, 'the git server of this repo is not '
                                          'reachable yet (no address or admin key)')
                 else:
@@ -232,6 +233,9 @@ class RunWorker(service.Worker):
             LOG.exception('run %s: cannot record its result; its lease will expire and '
                           'another pass will take it over', run_id)
         finally:
+            if spec is not None and spec.type != 'local':
+                # only a local run's work dir is used afterwards (its app); logs are in the DB
+                shutil.rmtree(spec.work_dir, ignore_errors=True)
             with self._lock:
                 self.busy.pop(run_id, None)
             self.wake()

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import re
 import threading
 import time
@@ -92,6 +93,8 @@ def hooked(tmp_path_factory):
             lambda: (lambda r: r if r['status'] == 'SUCCESS' and len(r['deliveries']) == 4
                      else None)(alice.get(run_uri).json()), what='the redelivery')
         out['repo'] = repo
+        runs_dir = os.path.join(env.conf.state_path, 'runs')
+        out['work_dirs'] = os.listdir(runs_dir) if os.path.isdir(runs_dir) else []
         yield out
     finally:
         env.stop()
@@ -175,3 +178,7 @@ def test_redeliver_sends_the_same_delivery_again(hooked):
     last = hooked['receiver'].for_ref('refs/heads/main')[-1]
     assert last['headers']['X-GitHub-Delivery'] == run['uuid']
     assert last['body']['after'] == hooked['main1']['commits'][-1]
+
+
+def test_webhook_runs_leave_no_work_dir_behind(hooked):
+    assert hooked['work_dirs'] == []
