@@ -78,7 +78,7 @@ class Repo(_Timestamps, Base):
     status = sa.Column(sa.String(16), nullable=False)
     status_reason = sa.Column(sa.Text, nullable=True)
 
-    stack = orm.relationship(Stack, lazy='joined')
+    stack = orm.relationship(Stack, lazy='selectin')
 
 
 class Key(_Timestamps, Base):

@@ -97,3 +97,14 @@ def test_keys_members_triggers_crud(api, tmp_path):
     assert c.delete(repo['uri']).status_code == 204
     assert c.get(repo['uri']).status_code == 404
     assert _count(api, models.Member) == 0 and _count(api, models.Trigger) == 0
+
+
+def test_public_url_is_used_in_uris(make_root, sqlite_url):
+    root = make_root(sqlite_url, api={'public_url': 'https://git.example.com/'})
+    server = helpers.ThreadedApi(root).start()
+    try:
+        repo = _client(server).post('/v1/infrastructure/repos', {'name': 'a'}).json()
+        assert repo['uri'].startswith('https://git.example.com/v1/infrastructure/repos/')
+        assert repo['stack_uri'].startswith('https://git.example.com/v1/')
+    finally:
+        server.stop()

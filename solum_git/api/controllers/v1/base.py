@@ -15,7 +15,12 @@ def services():
 
 
 def url(*parts):
-    base = pecan.request.application_url.rstrip('/')
+    environ = pecan.request.environ
+    base = environ.get('solum_git.base_url')
+    if base is None:  # once per request: webob rebuilds it on every access
+        base = (pecan.request.conf.api.public_url
+                or pecan.request.application_url).rstrip('/')
+        environ['solum_git.base_url'] = base
     return '/'.join([base] + [p.strip('/') for p in parts])
 
 
