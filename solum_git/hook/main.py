@@ -194,7 +194,8 @@ def http_post(url, body, headers, cafile=None, timeout=READ_TIMEOUT):
         raise Transient('cannot connect to %s:%s (%s)' % (host, port, e))
     try:
         sock.settimeout(timeout)
-        lines = ['POST %s HTTP/1.1' % path, 'Host: %s:%d' % (host, port),
+        lines = ['POST %s HTTP/1.1' % path,
+                 'Host: %s:%d' % ('[%s]' % host if ':' in host else host, port),
                  'Content-Type: application/json', 'Accept: application/json',
                  'Content-Length: %d' % len(body), 'Connection: close',
                  'User-Agent: solum-git-hook']
@@ -219,7 +220,7 @@ def http_post(url, body, headers, cafile=None, timeout=READ_TIMEOUT):
                         length = len(head) + 4 + int(value)
             if length is not None and len(raw) >= length:
                 break
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise Transient('%s:%s: %s' % (host, port, e))
     finally:
         sock.close()
@@ -388,6 +389,9 @@ def flush(conf, spool, out, max_events=None, max_seconds=None):
                 spool.reject(name, body)
                 rejected += 1
                 continue
+            except Exception as e:  # unforeseen: keep the event for the next flush
+                error = '%s: %s' % (type(e).__name__, e)
+                break
             spool.done(name)
             delivered += 1
     finally:
@@ -454,24 +458,31 @@ def post_receive(conf, stdin, out, env):
     event = make_event(conf, refs, env)
     body = encode(event)
     spool = Spool(conf['spool_dir'])
-    delivered, _rejected, _left, error = flush(conf, spool, out, FLUSH_MAX_EVENTS,
-                                               FLUSH_MAX_SECONDS)
+    try:
+        delivered, _rejected, _left, error = flush(conf, spool, out, FLUSH_MAX_EVENTS,
+                                                   FLUSH_MAX_SECONDS)
+    except Exception as e:  # a broken spool must not cost this push its report
+        delivered, error = 0, None
+        out.write('%sspool not flushed (%s: %s)\n' % (PREFIX, type(e).__name__, e))
     if delivered:
         out.write('%sdelivered %d earlier push(es) from the spool\n' % (PREFIX, delivered))
     if error is None:
         try:
             answer = deliver(conf, body)
-            report(answer, out)
-            local = [r for r in answer.get('runs') or [] if r.get('type') == 'local']
-            if answer.get('stream_seconds') and local:
-                out.flush()
-                stream(conf, local, answer['stream_seconds'], out)
-            return
         except Transient as e:
             error = str(e)
         except Rejected as e:
             out.write('%s%s; kept on the server in %s\n' % (PREFIX, e, spool.rejected_dir))
             spool.add(event, body, rejected=True)
+            return
+        except Exception as e:  # unforeseen: spooled like an outage, never lost
+            error = '%s: %s' % (type(e).__name__, e)
+        else:
+            report(answer, out)
+            local = [r for r in answer.get('runs') or [] if r.get('type') == 'local']
+            if answer.get('stream_seconds') and local:
+                out.flush()
+                stream(conf, local, answer['stream_seconds'], out)
             return
     spool.add(event, body)
     out.write('%ssolum-git is not reachable (%s); push %s is spooled and will be '

@@ -266,3 +266,26 @@ def test_a_push_loads_neither_re_json_socket_nor_openssl(tmp_path, receiver):
                 if line.startswith('import time:')}
     assert not imported & {'re', 'json', 'socket', '_hashlib', 'hashlib', 'http.client',
                            'ssl'}, imported
+
+
+def test_a_garbled_answer_spools_the_push_instead_of_losing_it(tmp_path):
+    import socket
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen(4)
+
+    def answer_garbage():
+        for _ in range(2):
+            conn, _addr = server.accept()
+            conn.recv(65536)
+            conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n{}')
+            conn.close()
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    conf = _conf(tmp_path, 'http://127.0.0.1:%d/v1/hooks/post-receive'
+                 % server.getsockname()[1])
+    try:
+        out = _push(conf)
+    finally:
+        server.close()
+    assert 'spooled' in out, out
+    assert len(hook.Spool(conf['spool_dir']).names()) == 1
