@@ -336,6 +336,12 @@ put 700 "$GIT_HOME/local/triggers/post-compile/solum-stamp" <<'EOF'
 # solum-stamp: record the compiled conf, authorized_keys and rc so that
 # "solum-sync check" can tell when they were changed behind solum-git's back
 set -eu
+# solum-git's rules name groups only, so gitolite writes no gl-conf into a
+# repo; without that sentinel it relinks every repo's hooks on every compile.
+# An empty one stops that and is ignored for access (not a split conf).
+for repo in "${GL_REPO_BASE:-$HOME/repositories}"/*.git; do
+    [ -e "$repo/gl-conf" ] || : >"$repo/gl-conf"
+done
 "$HOME/local/commands/solum-sync" stamp >"$HOME/.solum-git/stamps.tmp"
 mv -f "$HOME/.solum-git/stamps.tmp" "$HOME/.solum-git/stamps"
 EOF
@@ -413,14 +419,7 @@ check)
         [ -e "$repo/hooks/post-receive" ] && [ -x "$repo/hooks/post-receive" ] \
             || { drift="$drift hooks"; break; }
     done
-    # solum-git's conf gives no repo rules of its own (groups only), so a
-    # gl-conf is left over from an older conf: gitolite refuses such a repo
-    for conf in "$base"/*.git/gl-conf; do
-        [ -f "$conf" ] || continue
-        [ "$conf" = "$admin_git/gl-conf" ] && continue
-        drift="$drift gl-conf"
-        break
-    done
+
     if [ -z "$drift" ]; then
         echo "state clean"
     else
@@ -430,9 +429,6 @@ check)
             git --git-dir="$admin_git" --work-tree="$admin_base" checkout -f master -- \
                 conf/gitolite.conf keydir
             git --git-dir="$admin_git" --work-tree="$admin_base" clean -f -d -q -- keydir
-            # compile writes a gl-conf again wherever one is due
-            find "$base" -mindepth 2 -maxdepth 2 -name gl-conf -type f \
-                ! -path "$admin_git/gl-conf" -delete
             # ssh-authkeys keeps lines outside its own section: drop them (atomically,
             # so nobody's key is missing even for a moment)
             ak=$HOME/.ssh/authorized_keys
@@ -502,8 +498,6 @@ if [ -d "$ADMIN_GIT" ]; then
         clean -q -f -d -- keydir
     for repo in "$GIT_HOME"/repositories/*.git; do
         [ -d "$repo/hooks" ] || as_git mkdir -p "$repo/hooks"
-        # compile writes a gl-conf again wherever one is due
-        [ "$repo" = "$ADMIN_GIT" ] || rm -f "$repo/gl-conf"
     done
     # the git user's authorized_keys is gitolite's alone: keep only its section
     AK=$GIT_HOME/.ssh/authorized_keys

@@ -284,8 +284,8 @@ class AdminClient:
         raise AdminError('gitolite-admin push rejected twice')
 
     def _reset_and_write(self, repo, rendered):
+        # conf and keydir are written whole below: no clean needed
         repo.git.reset('--quiet', '--hard', 'origin/%s' % BRANCH)
-        repo.git.clean('-q', '-f', '-d', '-x')
         conf_path = os.path.join(self.clone_dir, 'conf', 'gitolite.conf')
         try:
             with open(conf_path) as f:
