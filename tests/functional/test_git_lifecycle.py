@@ -2,6 +2,7 @@
 (or on request): sshd stopped, its directory and the admin clone removed.
 """
 import os
+import subprocess
 
 import pytest
 
@@ -70,3 +71,21 @@ def test_stack_made_and_deleted_on_request(api, tmp_path):
     gitserver.wait_for(lambda: _gone(bob.api, stack['uuid']), timeout=60,
                        what='the stack deleted')
     assert not gitserver.sshd_pids(root) and not os.path.exists(root)
+
+
+def test_many_changes_are_coalesced_into_few_admin_pushes(api, tmp_path):
+    carol = gitserver.Dev(api, tmp_path, 'project-c', 'carol')
+    carol.wait_active(carol.create_repo('first'))
+    stack = carol.stack()
+    admin_git = str(api.home(stack['uuid']) / 'repositories' / 'gitolite-admin.git')
+
+    def commits():
+        done = subprocess.run(['git', '--git-dir', admin_git, 'rev-list', '--count',
+                               'master'], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+    before = commits()
+    repos = [carol.create_repo('r%02d' % i) for i in range(12)]
+    for repo in repos:
+        carol.wait_active(repo)
+    pushes = commits() - before
+    assert 1 <= pushes < 12, pushes
