@@ -353,6 +353,7 @@ put 700 "$GIT_HOME/local/commands/solum-sync" <<'EOF'
 #   rm NAME...     remove repos that are no longer in the conf
 #   check [--fix]  report (and repair) drift of the conf, keydir, keys, rc, hooks;
 #                  list the repos on disk with their HEAD
+#   create NAME BRANCH UUID...  make new repos (before the push naming them)
 #   head NAME BRANCH...  point repos' HEAD at their default branch
 set -eu
 die() { echo "FATAL: solum-sync: $*" >&2; exit 1; }
@@ -444,6 +445,35 @@ check)
         -exec awk 'FNR == 1 { n = FILENAME; sub(/^\.\//, "", n); sub(/\.git\/HEAD$/, "", n);
                               print "repo", n, ($1 == "ref:" ? $2 : "-") }' {} +) | sort
     ;;
+create)
+    # create NAME BRANCH UUID...: make new repos here, before the push that
+    # names them (gitolite then has nothing to make: it loads its whole
+    # compiled conf once per repo it creates). The UUID tells a repo left on
+    # disk by a deleted one of the same name, which is replaced.
+    while [ $# -ge 3 ]; do
+        name=$1 branch=$2 id=$3
+        shift 3
+        printf '%s' "$name" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9._-]*$' \
+            && [ "$name" != gitolite-admin ] || die "create: bad name $name"
+        case "$name" in *..*|*.git) die "create: bad name $name" ;; esac
+        case "$branch" in -*) die "create: bad branch $branch" ;; esac
+        git check-ref-format --branch "$branch" >/dev/null 2>&1 || die "create: bad branch $branch"
+        printf '%s' "$id" | grep -Eq '^[0-9a-f-]{1,64}$' || die "create: bad id $id"
+        dir=$base/$name.git
+        if [ -d "$dir" ]; then
+            [ "$(cat "$dir/solum-git-repo" 2>/dev/null)" = "$id" ] && continue
+            rm -rf -- "$dir"
+            echo "replaced $name"
+        fi
+        git init -q --bare -b "$branch" "$dir"
+        printf '%s\n' "$id" >"$dir/solum-git-repo"
+        ln -sf "$HOME/local/hooks/common/post-receive" "$dir/hooks/post-receive"
+        ln -sf "$admin_base/hooks/common/update" "$dir/hooks/update"
+        : >"$dir/gl-conf"
+        echo "created $name"
+    done
+    [ $# -eq 0 ] || die "create: NAME BRANCH UUID triples expected"
+    ;;
 head)
     # head NAME BRANCH...: the branch a clone checks out (the repo's default branch)
     while [ $# -ge 2 ]; do
@@ -458,7 +488,7 @@ head)
     [ $# -eq 0 ] || die "head: NAME BRANCH pairs expected"
     ;;
 *)
-    die "usage: solum-sync repos | rm NAME... | check [--fix] | head NAME BRANCH..."
+    die "usage: solum-sync repos | rm NAME... | check [--fix] | create NAME BRANCH UUID... | head NAME BRANCH..."
     ;;
 esac
 EOF

@@ -34,8 +34,6 @@ SCAN_SECONDS = 5.0
 # a server still being built is looked at again after this long
 BUILD_POLL_SECONDS = 3.0
 MAX_BACKOFF = 60.0
-# what a new repo's HEAD names (init.defaultBranch in the server's git config)
-DEFAULT_BRANCH = 'main'
 
 
 def _hook_program():
@@ -250,6 +248,9 @@ class StackWorker(service.Worker):
         if thorough:
             check = self._check(client, stack)
             fetch = check.head != client.local_head()
+        if desired.new:
+            # made here (idempotent, by uuid), not by gitolite's compile
+            client.create_repos(desired.new)
         pushing = time.monotonic()
         result = client.apply(rendered, 'solum-git config version %d' % version,
                               fetch=fetch)
@@ -260,15 +261,11 @@ class StackWorker(service.Worker):
             check = self._check(client, stack)
         if check is not None:
             stale = check.repos - set(rendered.repos) - {render.ADMIN_REPO}
-            # repos made by this push are not in the listing: new ones follow below
             heads = {name: branch for name, branch in desired.branches.items()
                      if name in check.heads
                      and check.heads[name] != 'refs/heads/%s' % branch}
         else:
             heads = {}
-        # new repos start on main (the server's git config); others need their HEAD
-        heads.update({name: desired.branches[name] for name in desired.new
-                      if desired.branches[name] != DEFAULT_BRANCH})
         if heads:
             client.set_heads(heads)
         remove = set(result.removed) | stale
@@ -297,7 +294,7 @@ class StackWorker(service.Worker):
             version = session.execute(sa.select(models.Stack.config_version).where(
                 models.Stack.id == stack.id)).scalar_one()
             repos = session.execute(
-                sa.select(repo.id, repo.name, repo.status, repo.default_branch)
+                sa.select(repo.id, repo.uuid, repo.name, repo.status, repo.default_branch)
                 .where(repo.stack_id == stack.id)).all()
             members = session.execute(
                 sa.select(repo.name, member.user_id, member.permission)
@@ -317,7 +314,8 @@ class StackWorker(service.Worker):
             version=version, rendered=rendered,
             repo_ids=[r.id for r in repos if r.name in served],
             branches={r.name: r.default_branch for r in repos if r.name in served},
-            new={r.name for r in repos if r.name in served and r.status != ACTIVE})
+            new=sorted((r.name, r.default_branch, r.uuid) for r in repos
+                       if r.name in served and r.status != ACTIVE))
         return state
 
     def _client(self, stack):

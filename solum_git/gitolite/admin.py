@@ -332,6 +332,19 @@ class AdminClient:
         args = ['solum-sync', 'check'] + (['--fix'] if fix else [])
         return Check(self.command(*args))
 
+    def create_repos(self, repos):
+        """Make new repos on the server before the push that names them.
+
+        ``repos``: (name, default branch, uuid); a repo of that name left by
+        a deleted one (another uuid) is replaced.
+        """
+        repos = sorted(repos)
+        out = []
+        for i in range(0, len(repos), RM_BATCH // 3):
+            args = [part for triple in repos[i:i + RM_BATCH // 3] for part in triple]
+            out.append(self.command('solum-sync', 'create', *args))
+        return ''.join(out)
+
     def set_heads(self, branches):
         """Point each repo's HEAD at its branch ({name: branch})."""
         pairs = sorted(branches.items())

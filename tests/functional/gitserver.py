@@ -109,6 +109,15 @@ class GitApi(helpers.ApiProcess):
             return row['applied_version'] >= wanted and row['lease_owner'] is None
         wait_for(done, timeout, what='%s applied' % project)
 
+    def hold_lease(self, project, hold=True):
+        """Pretend another engine holds the stack (or let go): changes pile up."""
+        with contextlib.closing(sqlite3.connect(str(self.db_path), timeout=30)) as db:
+            db.execute('UPDATE stacks SET lease_owner = ?, lease_expires = ? '
+                       'WHERE project_id = ?',
+                       ('test-holder', '2999-01-01 00:00:00.000000', project) if hold
+                       else (None, None, project))
+            db.commit()
+
     def home(self, stack_uuid):
         return pathlib.Path(self.stacks_path) / stack_uuid / 'home'
 

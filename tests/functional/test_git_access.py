@@ -235,3 +235,25 @@ def test_deleted_repo_is_removed_from_the_server(world):
     assert again['uuid'] != tmp_repo['uuid']
     listed = alice.ls_remote(again['git_url'])
     assert listed.returncode == 0 and listed.stdout == '', listed.stdout
+
+
+def test_repo_deleted_and_made_again_in_one_pass_starts_empty(world):
+    alice, api = world.alice, world.api
+    old = alice.wait_active(alice.create_repo('twice'))
+    done, work = alice.clone(old['git_url'])
+    assert done.returncode == 0, done.stderr
+    alice.commit(work, 'the old one')
+    assert alice.push(work).returncode == 0
+    api.wait_applied(PROJECT_A)
+    # both changes reach the engine together: one render, one push
+    api.hold_lease(PROJECT_A)
+    try:
+        r = alice.api.delete('/v1/infrastructure/repos/%s' % old['uuid'])
+        assert r.status_code == 204, r.text
+        new = alice.create_repo('twice')
+    finally:
+        api.hold_lease(PROJECT_A, hold=False)
+    alice.wait_active(new)
+    api.wait_applied(PROJECT_A)
+    listed = alice.ls_remote(new['git_url'])
+    assert listed.returncode == 0 and listed.stdout == '', listed.stdout
