@@ -20,6 +20,8 @@ so polling does not load the API being measured.
    disk first (see ``prefill``).
 4. memory of one idle local stack: its sshd (RSS, PSS) once no connection is
    open; gitolite runs only per connection.
+5. with ``--big 10000``: the stream goes on to 10,000 repos in the project and
+   create -> ACTIVE is measured one at a time again.
 """
 import argparse
 import contextlib
@@ -137,6 +139,9 @@ def api_phases(args, work):
         watcher = Watcher(api.db_path)
         try:
             small = helpers.Client(api.url, 'bench-small', 'alice')
+            first = one_at_a_time(small, watcher, 'first', 1)[0]
+            print('first repo of a project (its server is made): ACTIVE after %.2f s'
+                  % first, flush=True)
             report('create -> ACTIVE, one at a time, ~10 repos',
                    one_at_a_time(small, watcher, 's', 10), TARGET_P95)
             in_a_row(small, watcher, 'fill', 80)
@@ -152,6 +157,13 @@ def api_phases(args, work):
             report('  each repo of the stream: create -> ACTIVE', latencies)
             report('create -> ACTIVE, one at a time, ~%d repos' % args.stream,
                    one_at_a_time(big, watcher, 'l', 20), TARGET_P95)
+            if args.big > args.stream:
+                started = time.monotonic()
+                in_a_row(big, watcher, 'b', args.big - args.stream - 20)
+                print('stream on to %d repos: %.0f s' % (args.big, time.monotonic() - started),
+                      flush=True)
+                report('create -> ACTIVE, one at a time, ~%d repos' % args.big,
+                       one_at_a_time(big, watcher, 'z', 20), TARGET_P95)
             stack = api.stack_row('bench-big')
             idle_memory(api, stack['uuid'])
         finally:
@@ -225,11 +237,13 @@ def admin_push_phase(args, work):
                       ' (min %.2f, max %.2f; filling %d new repos took %.1f s)' % (
                           size, statistics.median(times), min(times), max(times),
                           size - done, fill), flush=True)
+                if not done:
+                    client.remove_repos(['testing'])  # gitolite's sample repo
                 done = size
-            started = time.monotonic()
-            check = client.check(fix=True)
-            print('drift check (solum-sync check) at %d repos: %.2f s (%s)' % (
-                len(names), time.monotonic() - started, check.state), flush=True)
+                started = time.monotonic()
+                check = client.check(fix=True)
+                print('drift check (solum-sync check) at %5d repos: %.2f s (%s)' % (
+                    len(names), time.monotonic() - started, check.state), flush=True)
         finally:
             mux.close()
             provisioner.close()
@@ -265,6 +279,9 @@ def main():
                         help='creates in a row in one project (default 1000)')
     parser.add_argument('--admin-sizes', type=int, nargs='*', default=[1000, 10000],
                         help='conf sizes for the admin push timing (default 1000 10000)')
+    parser.add_argument('--big', type=int, default=0,
+                        help='then stream on to this many repos and measure again '
+                             '(e.g. 10000; takes several minutes)')
     parser.add_argument('--skip-api', action='store_true', help='only the admin pushes')
     args = parser.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix='solum-git-bench-'))
