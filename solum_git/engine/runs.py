@@ -27,6 +27,8 @@ from solum_git.pipelines import source as source_mod
 LOG = logging.getLogger(__name__)
 Run = models.Run
 ZERO = '0' * 40
+# delivery log entries kept per run (redeliveries must not grow it without end)
+MAX_DELIVERIES = 50
 
 
 def _seconds(value):
@@ -272,7 +274,8 @@ class RunWorker(service.Worker):
                 if result.delivery is not None:
                     deliveries = session.execute(sa.select(Run.deliveries).where(
                         Run.id == run_id)).scalar() or []
-                    values['deliveries'] = list(deliveries) + [result.delivery]
+                    values['deliveries'] = (list(deliveries)
+                                            + [result.delivery])[-MAX_DELIVERIES:]
                 session.execute(sa.update(Run).where(
                     Run.id == run_id, Run.lease_owner == self.engine.engine_id,
                     Run.status == base.RUNNING).values(**values))

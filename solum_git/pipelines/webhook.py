@@ -23,6 +23,8 @@ from solum_git.pipelines import process
 from solum_git.pipelines import source as source_mod
 
 MAX_COMMITS = 20
+# per commit and kind (added, removed, modified): a huge commit stays a small body
+MAX_FILES = 300
 USER_AGENT = 'solum-git-Hookshot/1'
 _FIELDS = ('%H', '%T', '%an', '%ae', '%cn', '%ce', '%cI', '%B')
 
@@ -68,7 +70,8 @@ def _parse_log(text):
         for line in files.strip('\n').splitlines():
             status, _, path = line.partition('\t')
             key = {'A': 'added', 'D': 'removed'}.get(status[:1], 'modified')
-            changed[key].append(path.split('\t')[-1])
+            if len(changed[key]) < MAX_FILES:
+                changed[key].append(path.split('\t')[-1])
         commits.append(dict({
             'id': sha, 'tree_id': tree, 'distinct': True, 'message': message.strip(),
             'timestamp': date, 'author': {'name': an, 'email': ae},

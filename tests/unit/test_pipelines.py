@@ -51,3 +51,17 @@ def test_a_result_is_one_of_the_final_states_or_retry():
     with pytest.raises(AssertionError):
         base.Result('RUNNING')
     assert base.Result(base.RETRY, 'x').status == 'RETRY'
+
+
+def test_git_log_becomes_github_commits_with_bounded_file_lists():
+    fields = '\x1f'.join(['c' * 40, 't' * 40, 'Ann', 'a@x', 'Cid', 'c@x',
+                          '2024-01-01T00:00:00+00:00', 'subject\n\nbody'])
+    files = '\n'.join(['A\tnew%d' % i for i in range(400)]
+                      + ['D\tgone', 'M\tkept', 'R100\told\trenamed'])
+    commits = webhook._parse_log('\x1e' + fields + '\x1d\n' + files + '\n')
+    assert len(commits) == 1
+    commit = commits[0]
+    assert commit['id'] == 'c' * 40 and commit['message'] == 'subject\n\nbody'
+    assert commit['author'] == {'name': 'Ann', 'email': 'a@x'}
+    assert len(commit['added']) == webhook.MAX_FILES
+    assert commit['removed'] == ['gone'] and commit['modified'] == ['kept', 'renamed']
