@@ -2,6 +2,7 @@
 import io
 import json
 import logging
+import urllib.parse
 
 import webob
 import webob.dec
@@ -155,6 +156,12 @@ class PathDispatch:
         if '//' in path or any(p in ('.', '..') for p in path.split('/')):
             return fault(400, 'path: must not contain empty, "." or ".." segments')(
                 environ, start_response)
+        # NUL and friends would reach the database (PostgreSQL refuses NUL)
+        query = urllib.parse.unquote(environ.get('QUERY_STRING', ''))
+        for part, value in (('path', path), ('query', query)):
+            if any(ord(c) < 32 or ord(c) == 127 for c in value):
+                return fault(400, '%s: must not contain control characters' % part)(
+                    environ, start_response)
         if path in ('', '/') or path.startswith(self.prefixes):
             # nobody is authenticated on these paths: drop identity headers
             for key in ('HTTP_X_USER_ID', 'HTTP_X_PROJECT_ID', 'HTTP_X_ROLES'):

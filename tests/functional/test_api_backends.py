@@ -108,3 +108,16 @@ def test_public_url_is_used_in_uris(make_root, sqlite_url):
         assert repo['stack_uri'].startswith('https://git.example.com/v1/')
     finally:
         server.stop()
+
+
+def test_control_characters_in_path_or_query_are_400(api):
+    c = _client(api)
+    repo = c.post('/v1/infrastructure/repos', {'name': 'a'}).json()
+    for path in ('/v1/infrastructure/repos/%00', '/v1/infrastructure/stacks/a%00b',
+                 '/v1/infrastructure/repos?marker=%00',
+                 '/v1/infrastructure/repos?sort_key=name%00',
+                 '/v1/infrastructure/keys/%01', repo['uri'] + '/members/u%00'):
+        r = c.get(path)
+        assert r.status_code == 400, (path, r.text)
+        assert 'control characters' in r.json()['faultstring']
+    assert c.get(repo['uri']).status_code == 200
