@@ -289,3 +289,47 @@ def test_a_garbled_answer_spools_the_push_instead_of_losing_it(tmp_path):
         server.close()
     assert 'spooled' in out, out
     assert len(hook.Spool(conf['spool_dir']).names()) == 1
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 and its key, made here (no CA involved)."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'solum-git test API')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / 'api.crt', tmp_path / 'api.key'
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_an_https_callback_checks_the_apis_certificate(tmp_path, receiver):
+    import ssl
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    conf = _conf(tmp_path, receiver.url.replace('http://', 'https://'))
+    untrusted = _push(conf)
+    assert 'spooled' in untrusted and 'CERTIFICATE_VERIFY_FAILED' in untrusted
+    conf['cafile'] = str(cert)
+    trusted = _push(conf)
+    assert 'delivered 1 earlier push(es)' in trusted
+    assert 'push recorded: http://api/p/1' in trusted
+    assert len(receiver.events) == 2
