@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from solum_git.gitolite import admin  # noqa: E402
 from solum_git.gitolite import render  # noqa: E402
+from solum_git.gitolite import ssh  # noqa: E402
 from solum_git.provisioners import local  # noqa: E402
 from tests import helpers  # noqa: E402
 from tests.functional import gitserver  # noqa: E402
@@ -203,7 +204,7 @@ def admin_push_phase(args, work):
             uuid=str(uuid.uuid4()), ssh_host='127.0.0.1', ssh_port=port,
             ssh_user=local.service_user(conf), hook_secret='x' * 64, ssh_host_keys=None)
         private = admin.generate_key()
-        mux = admin.Multiplexer()
+        mux = ssh.Multiplexer()
         try:
             provisioner.create(stack, {'admin_public_key': admin.public_key(private),
                                        'admin_user': render.ADMIN_USER})

@@ -24,6 +24,7 @@ from solum_git.db import models
 from solum_git.engine import service
 from solum_git.gitolite import admin
 from solum_git.gitolite import render
+from solum_git.gitolite import ssh
 from solum_git.provisioners import base
 
 LOG = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class StackWorker(service.Worker):
         self._dead_servers = set()  # stack uuids whose server process died
         self._last_scan = 0.0
         self._due = set()
-        self._mux = admin.Multiplexer()
+        self._mux = ssh.Multiplexer()
 
     @property
     def admin_root(self):
@@ -233,6 +234,7 @@ class StackWorker(service.Worker):
         with self._lock:
             if thorough:
                 self._checked[stack_id] = started
+                self._due.discard(stack_id)
 
     def _apply(self, stack, thorough):
         started = time.monotonic()
@@ -412,6 +414,7 @@ class StackWorker(service.Worker):
         with self._lock:
             for table in (self._checked, self._not_before, self._failures):
                 table.pop(stack.id, None)
+            self._due.discard(stack.id)
         LOG.info('stack %s deleted', stack.uuid)
 
     def close(self):

@@ -1,0 +1,102 @@
+"""One ssh master connection per tenant git server, for the engine's admin work."""
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+
+class ConnectError(Exception):
+    """The master connection could not be made; the text says why."""
+
+
+class Multiplexer:
+    """One ssh master connection per server, shared by the admin operations.
+
+    Every ssh connection costs a key exchange (~100-300 ms here); git, the
+    gitolite commands and the checks of one pass then ride one connection. The
+    masters are this process's children: reaped here, closed when idle (an open
+    connection holds an sshd child of ~15 MB on the server).
+    """
+
+    def __init__(self, idle_seconds=30):
+        self.idle_seconds = idle_seconds
+        self.dir = tempfile.mkdtemp(prefix='solum-git-ssh-')
+        self._masters = {}
+        self._lock = threading.Lock()
+
+    def socket_for(self, client):
+        ident = '\0'.join([client.host, str(client.port), client.user,
+                           client.key_path, _read(client.known_hosts)])
+        return os.path.join(self.dir, hashlib.sha256(ident.encode()).hexdigest()[:20])
+
+    def ensure(self, client):
+        """Start the master for ``client``'s server unless one is up; its socket."""
+        path = self.socket_for(client)
+        with self._lock:
+            master = self._masters.get(path)
+            if master is not None and master[0].poll() is None and os.path.exists(path):
+                self._masters[path] = (master[0], time.monotonic())
+                return path
+            if master is not None:
+                _stop(master[0])
+            argv = client.ssh_argv(mux=False) + [
+                '-M', '-N', '-S', path, '-o', 'ControlPersist=no',
+                '-p', str(client.port), '%s@%s' % (client.user, client.host)]
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    start_new_session=True)
+            deadline = time.monotonic() + client.connect_timeout + 5
+            while not os.path.exists(path):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    _stop(proc)
+                    err = proc.stderr.read().decode(errors='replace')
+                    proc.stderr.close()
+                    raise ConnectError('cannot connect to %s:%s: %s' % (
+                        client.host, client.port, _last_lines(err) or 'timed out'))
+                time.sleep(0.01)
+            self._masters[path] = (proc, time.monotonic())
+            return path
+
+    def reap(self):
+        """Close idle masters, forget dead ones."""
+        now = time.monotonic()
+        with self._lock:
+            for path, (proc, used) in list(self._masters.items()):
+                if proc.poll() is not None or now - used > self.idle_seconds:
+                    _stop(proc)
+                    del self._masters[path]
+
+    def close(self):
+        with self._lock:
+            masters, self._masters = self._masters, {}
+        for proc, _used in masters.values():
+            _stop(proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stderr:
+        proc.stderr.close()
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ''
+
+
+def _last_lines(text, n=6):
+    lines = [line.strip() for line in (text or '').strip().splitlines() if line.strip()]
+    return ' | '.join(lines[-n:])
