@@ -2,6 +2,7 @@
 import time
 
 from cliff import command
+from cliff import lister
 from cliff import show
 
 from solum_git.cli import client as client_mod
@@ -31,6 +32,26 @@ def fetch_log(api, run_id):
     if status is None:
         status = api.get(run_path(run_id)).get('status')
     return resp.text if resp.status_code != 204 else '', status
+
+
+LIST_COLUMNS = ('uuid', 'type', 'ref', 'status', 'app_url', 'created_at')
+
+
+class ListRuns(lister.Lister):
+    """List a repo's runs, newest push first (--limit counts pushes)."""
+
+    def get_parser(self, prog_name):
+        parser = common.add_paging(super().get_parser(prog_name),
+                                   sort_keys=('created_at',))
+        parser.add_argument('repo', metavar='REPO', help='Repo name or uuid')
+        return parser
+
+    def take_action(self, parsed_args):
+        api = common.client(self)
+        repo = api.find_repo(parsed_args.repo)
+        pushes = api.list(common.repo_path(repo, 'pushes'), **common.paging(parsed_args))
+        return common.rows([run for push in pushes for run in push.get('runs') or []],
+                           LIST_COLUMNS)
 
 
 class ShowRun(show.ShowOne):

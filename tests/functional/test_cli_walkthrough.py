@@ -116,7 +116,10 @@ def _walk(user, work, seen):
         pushed = user.sh('git', 'push', 'solum', 'main', cwd=work)
         seen[version + '_push_stderr'] = pushed.stderr
         latest = user.json('push', 'list', 'web', '--limit', '1')[0]
-        run_uuid = latest['runs'][0]['uuid']
+        # what README.rst runs to find the run
+        run_uuid = user.cli('run', 'list', 'web', '--limit', '1', '-f', 'value',
+                            '-c', 'uuid').stdout.strip()
+        assert run_uuid == latest['runs'][0]['uuid']
         seen[version + '_push'] = latest
         seen[version + '_log'] = user.cli('run', 'log', run_uuid, '--follow')
         run = user.json('run', 'show', run_uuid)
