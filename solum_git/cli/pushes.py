@@ -42,20 +42,29 @@ def formatted(push):
     return push
 
 
+def add_list_arguments(parser):
+    """REPO and paging: what push list and run list both take."""
+    parser = common.add_paging(parser, sort_keys=('created_at',))
+    parser.add_argument('repo', metavar='REPO', help='Repo name or uuid')
+    return parser
+
+
+def fetch(cmd, parsed_args):
+    """A page of the repo's pushes, newest first."""
+    api = common.client(cmd)
+    repo = api.find_repo(parsed_args.repo)
+    return api.list(common.repo_path(repo, 'pushes'), **common.paging(parsed_args))
+
+
 class ListPushes(lister.Lister):
     """List the pushes to a repo, newest first."""
 
     def get_parser(self, prog_name):
-        parser = common.add_paging(super().get_parser(prog_name),
-                                   sort_keys=('created_at',))
-        parser.add_argument('repo', metavar='REPO', help='Repo name or uuid')
-        return parser
+        return add_list_arguments(super().get_parser(prog_name))
 
     def take_action(self, parsed_args):
-        api = common.client(self)
-        repo = api.find_repo(parsed_args.repo)
-        pushes = api.list(common.repo_path(repo, 'pushes'), **common.paging(parsed_args))
-        return common.rows([formatted(p) for p in pushes], LIST_COLUMNS)
+        return common.rows([formatted(p) for p in fetch(self, parsed_args)],
+                           LIST_COLUMNS)
 
 
 class ShowPush(show.ShowOne):

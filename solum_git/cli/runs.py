@@ -7,6 +7,7 @@ from cliff import show
 
 from solum_git.cli import client as client_mod
 from solum_git.cli import common
+from solum_git.cli import pushes
 
 PATH = common.INFRA + '/runs'
 FIRST = ('uuid', 'status', 'status_reason', 'type', 'ref', 'commit', 'app_url',
@@ -41,17 +42,12 @@ class ListRuns(lister.Lister):
     """List a repo's runs, newest push first (--limit counts pushes)."""
 
     def get_parser(self, prog_name):
-        parser = common.add_paging(super().get_parser(prog_name),
-                                   sort_keys=('created_at',))
-        parser.add_argument('repo', metavar='REPO', help='Repo name or uuid')
-        return parser
+        return pushes.add_list_arguments(super().get_parser(prog_name))
 
     def take_action(self, parsed_args):
-        api = common.client(self)
-        repo = api.find_repo(parsed_args.repo)
-        pushes = api.list(common.repo_path(repo, 'pushes'), **common.paging(parsed_args))
-        return common.rows([run for push in pushes for run in push.get('runs') or []],
-                           LIST_COLUMNS)
+        runs = [run for push in pushes.fetch(self, parsed_args)
+                for run in push.get('runs') or []]
+        return common.rows(runs, LIST_COLUMNS)
 
 
 class ShowRun(show.ShowOne):

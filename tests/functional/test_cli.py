@@ -175,6 +175,7 @@ def test_repo_create_waits_with_progress_until_active_and_adds_remote(cli, db, t
     host_line = (tmp_path / 'host_key.pub').read_text().strip()
     # a stale line for the same server must go; another host's line must stay
     known_hosts = home / '.ssh' / 'known_hosts'
+    known_hosts.parent.mkdir(mode=0o700, exist_ok=True)
     proc = cli.popen('repo', 'create', 'api', '--description', 'the API',
                      '--add-remote', str(work), '-f', 'json')
     wait_for_row(db, 'api')
