@@ -11,6 +11,9 @@ class Service:
     resource = None
     model = None
     sort_keys = ('created_at', 'updated_at', 'name', 'id')
+    # whose rows a caller sees in lists: its project's, or its own (keys)
+    owner_field = 'project_id'
+    view = None
 
     def __init__(self, conf, db, enforcer, engine):
         self.conf = conf
@@ -52,6 +55,17 @@ class Service:
         if sort_dir not in SORT_DIRS:
             raise exception.InvalidInput('sort_dir', 'must be asc or desc')
         return limit, marker, sort_key, sort_dir
+
+    def list_rows(self, ctx, limit, marker, sort_key, sort_dir, *filters):
+        """One page of what the caller may see; the admin role sees every owner's."""
+        owner = getattr(ctx, self.owner_field)
+        self.authorize(ctx, 'list', {self.owner_field: owner})
+        with self.db.reader() as session:
+            query = session.query(self.model).filter(*filters)
+            if not self.is_admin(ctx):
+                query = query.filter(getattr(self.model, self.owner_field) == owner)
+            rows = self.paginate(session, query, limit, marker, sort_key, sort_dir)
+            return [self.view(r) for r in rows]
 
     def paginate(self, session, query, limit, marker, sort_key, sort_dir):
         limit, marker, sort_key, sort_dir = self.page_args(limit, marker, sort_key,

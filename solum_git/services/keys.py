@@ -16,6 +16,8 @@ from solum_git.services import views
 class KeyService(base.Service):
     resource = 'key'
     model = models.Key
+    owner_field = 'user_id'
+    view = staticmethod(views.key)
 
     def _find(self, session, ctx, uuid, action):
         row = session.execute(sa.select(models.Key).where(
@@ -26,13 +28,7 @@ class KeyService(base.Service):
         return row
 
     def list(self, ctx, limit=None, marker=None, sort_key=None, sort_dir=None):
-        self.authorize(ctx, 'list', {'user_id': ctx.user_id})
-        with self.db.reader() as session:
-            query = session.query(models.Key)
-            if not self.is_admin(ctx):
-                query = query.filter(models.Key.user_id == ctx.user_id)
-            rows = self.paginate(session, query, limit, marker, sort_key, sort_dir)
-            return [views.key(r) for r in rows]
+        return self.list_rows(ctx, limit, marker, sort_key, sort_dir)
 
     def get(self, ctx, uuid):
         with self.db.reader() as session:

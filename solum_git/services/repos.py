@@ -24,6 +24,7 @@ def _branch(value):
 class RepoService(base.Service):
     resource = 'repo'
     model = models.Repo
+    view = staticmethod(views.repo)
 
     def __init__(self, conf, db, enforcer, engine, stack_service):
         super().__init__(conf, db, enforcer, engine)
@@ -58,16 +59,9 @@ class RepoService(base.Service):
     def list(self, ctx, limit=None, marker=None, sort_key=None, sort_dir=None,
              name=None):
         """``name``: only the repo of that exact name (how the CLI finds one)."""
-        self.authorize(ctx, 'list', {'project_id': ctx.project_id})
         validation.text(name, 'name', 100)
-        with self.db.reader() as session:
-            query = session.query(models.Repo)
-            if not self.is_admin(ctx):
-                query = query.filter(models.Repo.project_id == ctx.project_id)
-            if name is not None:
-                query = query.filter(models.Repo.name == name)
-            rows = self.paginate(session, query, limit, marker, sort_key, sort_dir)
-            return [views.repo(r) for r in rows]
+        filters = [models.Repo.name == name] if name is not None else []
+        return self.list_rows(ctx, limit, marker, sort_key, sort_dir, *filters)
 
     def get(self, ctx, uuid):
         with self.db.reader() as session:

@@ -35,6 +35,7 @@ def bump_for_user(session, user_id):
 class StackService(base.Service):
     resource = 'stack'
     model = models.Stack
+    view = staticmethod(views.stack)
 
     def __init__(self, conf, db, enforcer, engine, provisioner):
         super().__init__(conf, db, enforcer, engine)
@@ -50,13 +51,7 @@ class StackService(base.Service):
         return row
 
     def list(self, ctx, limit=None, marker=None, sort_key=None, sort_dir=None):
-        self.authorize(ctx, 'list', {'project_id': ctx.project_id})
-        with self.db.reader() as session:
-            query = session.query(models.Stack)
-            if not self.is_admin(ctx):
-                query = query.filter(models.Stack.project_id == ctx.project_id)
-            rows = self.paginate(session, query, limit, marker, sort_key, sort_dir)
-            return [views.stack(r) for r in rows]
+        return self.list_rows(ctx, limit, marker, sort_key, sort_dir)
 
     def get(self, ctx, uuid):
         with self.db.reader() as session:
