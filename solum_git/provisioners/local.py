@@ -68,6 +68,7 @@ class Paths:
         self.pidfile = os.path.join(self.sshd, 'sshd.pid')
         self.log = os.path.join(self.sshd, 'sshd.log')
         self.admin_repo = os.path.join(self.home, 'repositories', 'gitolite-admin.git')
+        self.hook_program = os.path.join(self.home, '.solum-git', 'bin', 'solum-git-hook')
 
 
 class _Sshd:
@@ -146,10 +147,18 @@ class LocalProvisioner(base.Provisioner):
                                 ssh_host_keys=line)
 
     def repair(self, stack, settings, deep=False):
-        """Rewrite the sshd config (a full bootstrap if ``deep``); restart on change."""
+        """Rewrite the sshd config (a full bootstrap if ``deep``); restart on change.
+
+        A hook program that differs from this solum-git's (an upgrade) also
+        takes a full bootstrap, which installs the new one.
+        """
         paths = Paths(self.conf, stack.uuid)
         before = _read(paths.config)
         user = self._git_user()
+        hook = settings.get('hook_program')
+        if hook and _read(hook) != _read(paths.hook_program):
+            LOG.info('stack %s: installing the current hook program', stack.uuid)
+            deep = True
         if deep:
             self._prepare_dirs(paths, user)
             self._bootstrap(stack, paths, user, settings)

@@ -2,6 +2,7 @@
 comes back, on a resync action or by itself; a restarted API serves again.
 """
 import os
+import pathlib
 import signal
 import time
 import types
@@ -145,6 +146,22 @@ def test_removed_hook_and_edited_rc_are_put_back(world):
     gitserver.wait_for(lambda: '# edited' not in (home / '.gitolite.rc').read_text(),
                        timeout=60, what='the rc put back')
     assert 'LOCAL_CODE' in rc
+
+
+def test_an_outdated_hook_program_is_replaced(world):
+    uuid = world.stack['uuid']
+    installed = world.api.home(uuid) / '.solum-git' / 'bin' / 'solum-git-hook'
+    current = (pathlib.Path(__file__).resolve().parents[2] / 'solum_git' / 'hook'
+               / 'main.py').read_text()
+    assert installed.read_text() == current
+    world.api.as_git(uuid, 'printf "# an older version\\n" >> .solum-git/bin/solum-git-hook')
+    assert installed.read_text() != current
+    # not a resync (that re-runs the whole bootstrap anyway): any drift check
+    # notices; a killed sshd brings one right away
+    os.kill(_sshd_pid(world), signal.SIGKILL)
+    gitserver.wait_for(lambda: installed.read_text() == current, timeout=60,
+                       what='the current hook program installed')
+    _pushes(world, 'after a hook upgrade')
 
 
 def test_edited_sshd_config_is_put_back(world):
