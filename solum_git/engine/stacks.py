@@ -418,9 +418,11 @@ class StackWorker(service.Worker):
         LOG.info('stack %s deleted', stack.uuid)
 
     def close(self):
-        self._pool.shutdown(wait=True)
-        self._mux.close()
+        # first the processes (a bootstrap in flight, sshds): the passes that
+        # wait on them then end at once, and the pool after them
         self.provisioner.close()
+        self._mux.close()
+        self._pool.shutdown(wait=True)
 
 
 class _ServerError(Exception):

@@ -26,6 +26,7 @@ class Multiplexer:
         self.dir = tempfile.mkdtemp(prefix='solum-git-ssh-')
         self._masters = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     def socket_for(self, client):
         ident = '\0'.join([client.host, str(client.port), client.user,
@@ -36,6 +37,8 @@ class Multiplexer:
         """Start the master for ``client``'s server unless one is up; its socket."""
         path = self.socket_for(client)
         with self._lock:
+            if self._closed:
+                raise ConnectError('the engine is stopping')
             master = self._masters.get(path)
             if master is not None and master[0].poll() is None and os.path.exists(path):
                 self._masters[path] = (master[0], time.monotonic())
@@ -71,6 +74,7 @@ class Multiplexer:
 
     def close(self):
         with self._lock:
+            self._closed = True
             masters, self._masters = self._masters, {}
         for proc, _used in masters.values():
             _stop(proc)

@@ -98,6 +98,7 @@ class LocalProvisioner(base.Provisioner):
     def __init__(self, conf):
         super().__init__(conf)
         self._servers = {}
+        self._bootstraps = set()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -197,6 +198,9 @@ class LocalProvisioner(base.Provisioner):
         with self._lock:
             self._closed = True
             servers, self._servers = self._servers, {}
+            bootstraps = list(self._bootstraps)
+        for proc in bootstraps:
+            _kill_group(proc)
         for server in servers.values():
             server.stop()
 
@@ -353,16 +357,39 @@ class LocalProvisioner(base.Provisioner):
                 '--ssh-port', str(stack.ssh_port)] + args
         full_env = {'PATH': _PATH, 'LANG': 'C', 'HOME': paths.home}
         full_env.update(env)
+        with self._lock:
+            if self._closed:
+                raise ProvisionError('the engine is stopping')
+            # its own session: close() can stop it and everything it started
+            proc = subprocess.Popen(argv, env=full_env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, start_new_session=True)
+            self._bootstraps.add(proc)
         try:
-            proc = subprocess.run(argv, env=full_env, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True,
-                                  timeout=BOOTSTRAP_TIMEOUT)
+            out, err = proc.communicate(timeout=BOOTSTRAP_TIMEOUT)
         except subprocess.TimeoutExpired:
+            _kill_group(proc)
             raise ProvisionError('bootstrap.sh did not finish in %ss' % BOOTSTRAP_TIMEOUT)
+        finally:
+            with self._lock:
+                self._bootstraps.discard(proc)
         if proc.returncode != 0:
             raise ProvisionError('bootstrap.sh failed (%d): %s'
-                                 % (proc.returncode, _tail_text(proc.stderr)))
-        return proc.stdout
+                                 % (proc.returncode, _tail_text(err)))
+        return out
+
+
+def _kill_group(proc):
+    """Stop a child started in its own session, with whatever it started."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _answers(host, port, timeout):
