@@ -309,7 +309,11 @@ class UnprivilegedApi(GitApi):
         stacks.mkdir()
         for path in (top, stacks):
             os.chown(str(path), self.uid, self.gid)
-        super().__init__(top, str(stacks), ports, extra)
+        try:
+            super().__init__(top, str(stacks), ports, extra)
+        except BaseException:
+            self.remove_user()
+            raise
         for path in (self.config, self.log_path):
             path.touch()
             os.chown(str(path), self.uid, self.gid)
