@@ -64,7 +64,7 @@ def parse(text):
         raise _bad('has no key data after the type')
     key_type, data = parts[0], parts[1]
     comment = parts[2].strip() if len(parts) == 3 else ''
-    if not _COMMENT.match(comment):
+    if not _COMMENT.fullmatch(comment):
         raise _bad('comment must be printable ASCII, at most 255 characters')
     try:
         blob = base64.b64decode(data, validate=True)

@@ -21,7 +21,7 @@ PERMISSIONS = ('R', 'RW', 'RW+')
 
 
 def repo_name(value, field='name'):
-    if not isinstance(value, str) or not _REPO_NAME.match(value):
+    if not isinstance(value, str) or not _REPO_NAME.fullmatch(value):
         raise exception.InvalidInput(field, 'must be ' + REPO_NAME_RULE)
     if '..' in value:
         raise exception.InvalidInput(field, 'must not contain ".."')
@@ -34,13 +34,13 @@ def repo_name(value, field='name'):
 
 def ident(value, field):
     """Project and user ids: they end up in gitolite names and file names."""
-    if not isinstance(value, str) or not _IDENT.match(value):
+    if not isinstance(value, str) or not _IDENT.fullmatch(value):
         raise exception.InvalidInput(field, 'must be ' + IDENT_RULE)
     return value
 
 
 def branch_glob(value, field='branches'):
-    if (not isinstance(value, str) or not _BRANCH_GLOB.match(value)
+    if (not isinstance(value, str) or not _BRANCH_GLOB.fullmatch(value)
             or '..' in value or value.startswith(('/', '-')) or value.endswith('/')):
         raise exception.InvalidInput(field, 'must be ' + BRANCH_RULE)
     return value

@@ -26,7 +26,7 @@ GITOLITE_USER_PREFIX = 'u-'
 
 
 def _object_id(value, field):
-    if not isinstance(value, str) or not _OBJECT_ID.match(value):
+    if not isinstance(value, str) or not _OBJECT_ID.fullmatch(value):
         raise exception.InvalidInput(field, 'must be a 40 or 64 hex digit object id')
     return value
 
@@ -42,11 +42,11 @@ def parse_event(body, stack_uuid, max_skew):
     if event.get('stack_id') != stack_uuid:
         raise exception.InvalidInput('stack_id', 'must equal X-Solum-Git-Stack')
     push_id = event.get('push_id')
-    if not isinstance(push_id, str) or not _PUSH_ID.match(push_id):
+    if not isinstance(push_id, str) or not _PUSH_ID.fullmatch(push_id):
         raise exception.InvalidInput('push_id', 'must be 8-64 characters of A-Za-z0-9_-')
     validation.repo_name(event.get('repo'), 'repo')
     pusher = event.get('pusher')
-    if not isinstance(pusher, str) or not _PUSHER.match(pusher):
+    if not isinstance(pusher, str) or not _PUSHER.fullmatch(pusher):
         raise exception.InvalidInput('pusher', 'must be 1-64 characters of '
                                      'A-Za-z0-9_.@+-, starting with a letter or digit')
     pushed_at = event.get('pushed_at')
@@ -63,7 +63,7 @@ def parse_event(body, stack_uuid, max_skew):
         if not isinstance(ref, dict):
             raise exception.InvalidInput(field, 'must be an object {ref, old, new}')
         name = ref.get('ref')
-        if not isinstance(name, str) or not _REF.match(name) or '..' in name:
+        if not isinstance(name, str) or not _REF.fullmatch(name) or '..' in name:
             raise exception.InvalidInput(field + '.ref', 'must be a ref name under '
                                          'refs/, at most 255 printable characters')
         clean.append({'ref': name, 'old': _object_id(ref.get('old'), field + '.old'),

@@ -46,7 +46,7 @@ def parse_headers(headers):
         timestamp = int(values['X-Solum-Git-Timestamp'])
     except ValueError:
         raise unauthenticated('X-Solum-Git-Timestamp: must be a Unix time in seconds')
-    if not _NONCE.match(values['X-Solum-Git-Nonce']):
+    if not _NONCE.fullmatch(values['X-Solum-Git-Nonce']):
         raise unauthenticated('X-Solum-Git-Nonce: must be 16-64 lowercase hex digits')
     return (values['X-Solum-Git-Stack'], timestamp, values['X-Solum-Git-Nonce'],
             values['X-Solum-Git-Signature'])

@@ -28,6 +28,7 @@ def _raw(client, method, path, data, headers=None):
     ({'name': 'gitolite-admin'}, 'name'),
     ({'name': 'CREATOR'}, 'name'),
     ({'name': 'x.git'}, 'name'),
+    ({'name': 'app\n'}, 'name'),
     ({'name': 'a' * 101}, 'name'),
     ({'name': ''}, 'name'),
     ({}, 'name'),

@@ -26,6 +26,7 @@ def test_repo_names_that_pass(name):
     ('CREATOR', 'reserved'),
     ('ünï', 'must be 1-100'),
     ('a\nb', 'must be 1-100'),
+    ('app\n', 'must be 1-100'),
     (5, 'must be 1-100'),
 ])
 def test_repo_names_refused_with_the_rule(name, rule):
@@ -40,7 +41,7 @@ def test_branch_globs_that_pass(glob):
     assert validation.branch_glob(glob) == glob
 
 
-@pytest.mark.parametrize('glob', ['', '../x', '/main', '-x', 'a b', 'x/', 'a;rm'])
+@pytest.mark.parametrize('glob', ['', '../x', '/main', '-x', 'a b', 'x/', 'a;rm', 'main\n'])
 def test_branch_globs_refused(glob):
     with pytest.raises(exception.InvalidInput) as e:
         validation.branch_glob(glob)
@@ -65,6 +66,6 @@ def test_text_refuses_control_characters():
 
 def test_ident_rule():
     assert validation.ident('abc-1.2_3', 'user_id')
-    for bad in ('', 'a@b', 'a/b', '-a', 'x' * 65):
+    for bad in ('', 'a@b', 'a/b', '-a', 'x' * 65, 'alice\n'):
         with pytest.raises(exception.InvalidInput):
             validation.ident(bad, 'user_id')
