@@ -52,6 +52,18 @@ def stacks_dir():
         shutil.rmtree(path, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def running_api(tmp_path, **kwargs):
+    """A started GitApi in its own stacks dir; stopped and cleaned up after."""
+    with stacks_dir() as stacks:
+        api = GitApi(tmp_path, stacks, **kwargs)
+        api.start()
+        try:
+            yield api
+        finally:
+            api.stop()
+
+
 def sshd_pids(under):
     """Pids of live sshd processes whose config lies under ``under``."""
     found = []

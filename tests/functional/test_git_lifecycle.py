@@ -11,13 +11,8 @@ from tests.functional import gitserver
 
 @pytest.fixture
 def api(tmp_path):
-    with gitserver.stacks_dir() as stacks:
-        server = gitserver.GitApi(tmp_path, stacks)
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
+    with gitserver.running_api(tmp_path) as server:
+        yield server
 
 
 def _gone(client, stack_uuid):

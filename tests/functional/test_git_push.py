@@ -6,13 +6,8 @@ from tests.functional import gitserver
 
 @pytest.fixture
 def api(tmp_path):
-    with gitserver.stacks_dir() as stacks:
-        server = gitserver.GitApi(tmp_path, stacks)
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
+    with gitserver.running_api(tmp_path) as server:
+        yield server
 
 
 def test_new_user_pushes_with_host_key_checking(api, tmp_path):
