@@ -293,6 +293,21 @@ def _venv_site():
     return sysconfig.get_paths()['purelib']
 
 
+def _allow_traverse(path):
+    """Add o+x to each ancestor of ``path`` that lacks it; [(dir, old mode)]."""
+    opened = []
+    current = '/'
+    for part in pathlib.Path(path).resolve().parts[1:]:
+        current = os.path.join(current, part)
+        if not os.path.isdir(current):
+            break
+        mode = os.stat(current).st_mode & 0o7777
+        if not mode & 0o001:
+            os.chmod(current, mode | 0o001)
+            opened.append((current, mode))
+    return opened
+
+
 class UnprivilegedApi(GitApi):
     """solum-git-api run by a throwaway unprivileged user (the test runs as root).
 
@@ -317,6 +332,12 @@ class UnprivilegedApi(GitApi):
             self.created_user = True
         entry = pwd.getpwnam(self.USER)
         self.uid, self.gid = entry.pw_uid, entry.pw_gid
+        # the checkout may sit in a 0700 dir (mktemp -d): let the user walk to
+        # the venv and the source, for this test only
+        self.opened = []
+        import solum_git
+        for target in (_venv_site(), os.path.dirname(os.path.dirname(solum_git.__file__))):
+            self.opened += _allow_traverse(target)
         stacks = top / 'stacks'
         stacks.mkdir()
         for path in (top, stacks):
@@ -348,5 +369,8 @@ class UnprivilegedApi(GitApi):
         return self
 
     def remove_user(self):
+        for path, mode in reversed(self.opened):
+            os.chmod(path, mode)
+        self.opened = []
         if self.created_user:
             subprocess.run(['userdel', self.USER], check=False)
