@@ -71,11 +71,35 @@ def load(connection, count, batch=2000):
     db.dispose()
 
 
+def _stat(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def cpu_seconds(pid):
-    """User + system CPU the process has used (Linux /proc)."""
-    with open('/proc/%d/stat' % pid) as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    """User + system CPU the process and its live descendants have used (/proc).
+
+    solum-git-api serves from gunicorn worker processes under it.
+    """
+    parents = {}
+    for name in filter(str.isdigit, os.listdir('/proc')):
+        fields = _stat(int(name))
+        if fields:
+            parents[int(name)] = int(fields[1])
+    tree, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        tree.add(current)
+        todo.extend(p for p, parent in parents.items() if parent == current and p not in tree)
+    ticks = 0
+    for member in tree:
+        fields = _stat(member)
+        if fields:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf('SC_CLK_TCK')
 
 
 def timed_gets(url, params, count, pid, warmup=10):

@@ -45,8 +45,8 @@ from solum_git.gitolite import admin  # noqa: E402
 from solum_git.gitolite import render  # noqa: E402
 from solum_git.gitolite import ssh  # noqa: E402
 from solum_git.provisioners import local  # noqa: E402
-from tests import helpers  # noqa: E402
 from tests.functional import gitserver  # noqa: E402
+from tests import helpers  # noqa: E402
 
 TARGET_P95 = 2.0
 TARGET_STREAM = 60.0
@@ -233,12 +233,8 @@ def idle_memory(api, stack_uuid):
         pids = gitserver.sshd_pids(os.path.join(api.stacks_path, stack_uuid))
     rss = pss = 0
     for pid in pids:
-        with open('/proc/%d/smaps_rollup' % pid) as f:
-            for line in f:
-                if line.startswith('Rss:'):
-                    rss += int(line.split()[1])
-                elif line.startswith('Pss:'):
-                    pss += int(line.split()[1])
+        one = gitserver.memory_mb(pid)
+        rss, pss = rss + one[0] * 1024, pss + one[1] * 1024
     print('idle local stack: %d process(es), RSS %.1f MB, PSS %.1f MB   target RSS < %.0f MB:'
           ' %s' % (len(pids), rss / 1024.0, pss / 1024.0, TARGET_RSS_MB,
                    'met' if rss / 1024.0 < TARGET_RSS_MB else 'NOT met'), flush=True)

@@ -20,6 +20,11 @@
 #   --hook-secret-file FILE [HOOK_SECRET] the stack's hook secret (env or file;
 #                                        never on the command line)
 #   --hook-program FILE     [HOOK_PROGRAM] solum-git-hook to install, if it exists
+#   --http-program FILE     [HTTP_PROGRAM] solum-git-http (the smart HTTP front)
+#                                        to install, if it exists
+#   --server-programs FILE  [SERVER_PROGRAMS] solum-git-server (the zipapp of
+#                           solum_git/server: solum-sync, solum-flush, triggers);
+#                           default /usr/local/lib/solum-git/solum-git-server
 #   --spool-dir DIR         [SPOOL_DIR]  default $GIT_HOME/.solum-git/spool
 #   --ssh-listen ADDR       [SSH_LISTEN] default: sshd's own (own mode: 127.0.0.1)
 #   --ssh-port PORT         [SSH_PORT]   default 22
@@ -45,6 +50,8 @@ CALLBACK_URL=${CALLBACK_URL:-}
 STACK_ID=${STACK_ID:-}
 HOOK_SECRET=${HOOK_SECRET:-}
 HOOK_PROGRAM=${HOOK_PROGRAM:-}
+HTTP_PROGRAM=${HTTP_PROGRAM:-}
+SERVER_PROGRAMS=${SERVER_PROGRAMS:-}
 SPOOL_DIR=${SPOOL_DIR:-}
 SSH_LISTEN=${SSH_LISTEN:-}
 SSH_PORT=${SSH_PORT:-22}
@@ -65,6 +72,8 @@ while [ $# -gt 0 ]; do
         --stack-id) need_arg "$@"; STACK_ID=$2; shift ;;
         --hook-secret-file) need_arg "$@"; HOOK_SECRET=$(cat "$2"); shift ;;
         --hook-program) need_arg "$@"; HOOK_PROGRAM=$2; shift ;;
+        --http-program) need_arg "$@"; HTTP_PROGRAM=$2; shift ;;
+        --server-programs) need_arg "$@"; SERVER_PROGRAMS=$2; shift ;;
         --spool-dir) need_arg "$@"; SPOOL_DIR=$2; shift ;;
         --ssh-listen) need_arg "$@"; SSH_LISTEN=$2; shift ;;
         --ssh-port) need_arg "$@"; SSH_PORT=$2; shift ;;
@@ -92,8 +101,8 @@ if ! is_root && [ "$GIT_USER" != "$(id -un)" ]; then
     die "--git-user: an ordinary user can only set up a server as itself ($(id -un))"
 fi
 match "$ADMIN_USER" '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' || die "--admin-user: bad name"
-match "$SSH_PORT" '^[0-9]{1,5}$' && [ "$SSH_PORT" -ge 1 ] && [ "$SSH_PORT" -le 65535 ] \
-    || die "--ssh-port: must be 1-65535"
+match "$SSH_PORT" '^[0-9]{1,5}$' || die "--ssh-port: must be 1-65535"
+if [ "$SSH_PORT" -lt 1 ] || [ "$SSH_PORT" -gt 65535 ]; then die "--ssh-port: must be 1-65535"; fi
 [ -z "$SSH_LISTEN" ] || match "$SSH_LISTEN" '^[0-9A-Za-z.:-]+$' || die "--ssh-listen: bad address"
 [ -z "$STACK_ID" ] || match "$STACK_ID" '^[0-9A-Za-z-]{1,64}$' || die "--stack-id: bad id"
 safe_path() { match "$2" '^/[A-Za-z0-9._/+-]*$' || die "$1: must be an absolute path of A-Za-z0-9._/+-"; }
@@ -122,8 +131,11 @@ ensure_user() {
         say "creating user $GIT_USER (home $home)"
         useradd --system --user-group --shell /bin/sh --home-dir "$home" "$GIT_USER"
     fi
-    # useradd leaves the account locked ("!"), and sshd with UsePAM no refuses it
-    usermod -p '*' "$GIT_USER"
+    # useradd leaves the account locked ("!"), and sshd with UsePAM no refuses it;
+    # only then usermod (it locks /etc/passwd: servers bootstrapping side by side)
+    case "$(getent shadow "$GIT_USER" | cut -d: -f2)" in
+        '!'*|'') usermod -p '*' "$GIT_USER" ;;
+    esac
 }
 
 if [ "$INSTALL_PACKAGES" = yes ]; then install_packages; fi
@@ -142,31 +154,37 @@ safe_path --spool-dir "$SPOOL_DIR"
 safe_path --sshd-dir "$SSHD_DIR"
 GIT_GROUP=$(id -gn "$GIT_USER")
 
-# run a command as the git user with gitolite's HOME
+# run a command as the git user with gitolite's HOME. Everything inside the
+# home is written this way: root never writes, chmods or chowns a path there,
+# where the git user could have planted a symlink.
 as_git() {
-    if is_root && [ "$GIT_USER" != root ]; then
-        runuser -u "$GIT_USER" -- env HOME="$GIT_HOME" PATH="$PATH" "$@"
+    if is_root && [ "$GIT_USER" != root ] && command -v setpriv >/dev/null 2>&1; then
+        # setpriv: no PAM session, ~4 ms where runuser takes ~15 ms
+        setpriv --reuid="$GIT_USER" --regid="$GIT_GROUP" --init-groups -- \
+            env -i HOME="$GIT_HOME" USER="$GIT_USER" LOGNAME="$GIT_USER" PATH="$PATH" \
+            LANG=C "$@"
+    elif is_root && [ "$GIT_USER" != root ]; then
+        runuser -u "$GIT_USER" -- env -i HOME="$GIT_HOME" USER="$GIT_USER" \
+            LOGNAME="$GIT_USER" PATH="$PATH" LANG=C "$@"
     else
         env HOME="$GIT_HOME" "$@"
     fi
 }
 
-# write stdin to a file owned by the git user, atomically, with a mode
+# write stdin to a file of the git user's, atomically, with a mode
 put() {
-    mode=$1 dest=$2
-    tmp=$dest.tmp.$$
-    cat >"$tmp"
-    chmod "$mode" "$tmp"
-    if is_root; then chown "$GIT_USER:$GIT_GROUP" "$tmp"; fi
-    mv -f "$tmp" "$dest"
+    # shellcheck disable=SC2016
+    as_git sh -c 'umask 077; t=$2.tmp.$$; cat >"$t" && chmod "$1" "$t" && mv -f "$t" "$2"' \
+        put "$1" "$2"
 }
 
+# directories of the git user's (parents first); a symlink in their place goes
 git_dir() {
-    for d; do
-        mkdir -p "$d"
-        chmod 700 "$d"
-        if is_root; then chown "$GIT_USER:$GIT_GROUP" "$d"; fi
-    done
+    # shellcheck disable=SC2016
+    as_git sh -c 'umask 077; for d; do
+            if [ -L "$d" ]; then rm -f "$d"; fi
+            mkdir -p "$d" && chmod 700 "$d" || exit 1
+        done' git_dir "$@"
 }
 
 host_key_lines() {
@@ -182,7 +200,17 @@ write_own_sshd() {
     mkdir -p "$SSHD_DIR"
     chmod 700 "$SSHD_DIR"
     key=$SSHD_DIR/ssh_host_ed25519_key
-    [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C "solum-git-${STACK_ID:-server}" -f "$key"
+    # whole or not at all: a key half written by a crash would stop sshd for good
+    # (clients pin the .pub only after a bootstrap succeeded)
+    if ! ssh-keygen -y -f "$key" >"$key.pub.new" 2>/dev/null; then
+        rm -f "$key.new" "$key.new.pub"
+        ssh-keygen -q -t ed25519 -N '' -C "solum-git-${STACK_ID:-server}" -f "$key.new"
+        mv -f "$key.new.pub" "$key.pub"
+        mv -f "$key.new" "$key"
+    elif [ ! -f "$key.pub" ]; then
+        mv -f "$key.pub.new" "$key.pub"
+    fi
+    rm -f "$key.pub.new"
     cat >"$SSHD_DIR/sshd_config.tmp" <<EOF
 # solum-git: the sshd of one local git server; bootstrap.sh rewrites this file
 ListenAddress ${SSH_LISTEN:-127.0.0.1}
@@ -253,6 +281,14 @@ if [ "$ONLY_SSHD" = yes ]; then
 fi
 
 [ -n "$ADMIN_KEY" ] || die "--admin-key: required"
+if [ -z "$SERVER_PROGRAMS" ] && [ -f /usr/local/lib/solum-git/solum-git-server ]; then
+    SERVER_PROGRAMS=/usr/local/lib/solum-git/solum-git-server
+fi
+if [ -n "$SERVER_PROGRAMS" ]; then
+    [ -f "$SERVER_PROGRAMS" ] || die "--server-programs: $SERVER_PROGRAMS not found"
+elif [ ! -f "$SG/bin/solum-git-server" ]; then
+    die "--server-programs: required (solum-git-server: solum-sync and the triggers)"
+fi
 if [ -f "$ADMIN_KEY" ]; then ADMIN_KEY=$(cat "$ADMIN_KEY"); fi
 match "$ADMIN_KEY" '^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( [ -~]*)?$' \
     || die "--admin-key: must be one OpenSSH public key line"
@@ -260,8 +296,17 @@ ADMIN_KEY=$(printf '%s' "$ADMIN_KEY" | cut -d' ' -f1,2)
 [ -z "$HOOK_SECRET" ] || match "$HOOK_SECRET" '^[ -~]{1,512}$' || die "hook secret: must be printable"
 [ -z "$CALLBACK_URL" ] || match "$CALLBACK_URL" '^https?://[ -~]+$' || die "--callback-url: must be http(s)"
 
+if is_root && [ "$SSHD_MODE" = own ]; then
+    case "$SSHD_DIR/" in
+        "$GIT_HOME"/*) die "--sshd-dir: must not be inside the git home (root's sshd trusts it)" ;;
+    esac
+fi
+# the home itself is root's to make (its parent is root's); what is in it is not
+[ ! -L "$GIT_HOME" ] || die "--git-home: $GIT_HOME is a symlink"
 mkdir -p "$GIT_HOME"
-git_dir "$GIT_HOME" "$SG" "$SG/bin" "$SPOOL_DIR" "$GIT_HOME/local" \
+if is_root; then chown "$GIT_USER:$GIT_GROUP" "$GIT_HOME"; fi
+chmod 700 "$GIT_HOME"
+git_dir "$SG" "$SG/bin" "$SPOOL_DIR" "$GIT_HOME/local" \
     "$GIT_HOME/local/hooks" "$GIT_HOME/local/hooks/common" "$GIT_HOME/local/commands" \
     "$GIT_HOME/local/triggers" "$GIT_HOME/local/triggers/post-compile"
 
@@ -280,14 +325,17 @@ put 600 "$SG/gitolite.rc" <<'EOF'
     NON_CORE                =>  "
         solum-authkeys  POST_COMPILE  post-compile/solum-authkeys
         solum-stamp     POST_COMPILE  post-compile/solum-stamp
+        solum-moved     ACCESS_1      solum-moved
     ",
     ENABLE => [
         'help',
         'info',
         'solum-authkeys',
         'solum-stamp',
+        'solum-moved',
         'solum-flush',
         'solum-sync',
+        'solum-backup',
     ],
 );
 1;
@@ -307,220 +355,57 @@ python3 "$hook" post-receive --config "$HOME/.solum-git/hook.json" || true
 exit 0
 EOF
 
-put 700 "$GIT_HOME/local/commands/solum-flush" <<'EOF'
+# protected branches, size quota (solum_git/server/guard.py): it may fail a push
+put 700 "$GIT_HOME/local/hooks/common/pre-receive" <<'EOF'
 #!/bin/sh
-# solum-flush: deliver the hook's spooled push events now (solum-git's admin only)
-admin=$(cat "$HOME/.solum-git/admin-user" 2>/dev/null || true)
-[ -n "$admin" ] && [ "${GL_USER:-}" = "$admin" ] \
-    || { echo "FATAL: solum-flush: only the admin may run this" >&2; exit 1; }
-hook="$HOME/.solum-git/bin/solum-git-hook"
-[ -f "$hook" ] || { echo "solum-flush: no hook program installed"; exit 0; }
-exec python3 "$hook" flush --config "$HOME/.solum-git/hook.json"
+p="${GL_ADMIN_BASE:-$HOME/.gitolite}/solum"
+[ -f "$p/quota.json" ] || [ -f "$p/branches/$GL_REPO.json" ] || exit 0
+exec python3 -I -S "$HOME/.solum-git/bin/solum-git-server" solum-pre-receive
 EOF
 
-put 700 "$GIT_HOME/local/triggers/post-compile/solum-authkeys" <<'EOF'
+# solum-git's admin commands and gitolite triggers: the server programs
+# (solum_git/server, one zipapp), each behind a two-line shim
+[ -z "$SERVER_PROGRAMS" ] || put 600 "$SG/bin/solum-git-server" <"$SERVER_PROGRAMS"
+shim() {
+    put 700 "$1" <<SHIM
 #!/bin/sh
-# solum-authkeys: gitolite's ssh-authkeys, run only when keydir changed
-set -eu
-sums=$HOME/.solum-git/keydir.sum
-now=$(cd "${GL_ADMIN_BASE:-$HOME/.gitolite}" && find keydir -type f -name '*.pub' | sort \
-      | xargs -r sha256sum | sha256sum)
-if [ -f "$HOME/.ssh/authorized_keys" ] && [ "$now" = "$(cat "$sums" 2>/dev/null)" ]; then
-    exit 0
-fi
-"$GL_BINDIR/triggers/post-compile/ssh-authkeys" "$@"
-printf '%s\n' "$now" >"$sums"
-EOF
-
-put 700 "$GIT_HOME/local/triggers/post-compile/solum-stamp" <<'EOF'
-#!/bin/sh
-# solum-stamp: record the compiled conf, authorized_keys and rc so that
-# "solum-sync check" can tell when they were changed behind solum-git's back
-set -eu
-# solum-git's rules name groups only, so gitolite writes no gl-conf into a
-# repo; without that sentinel it relinks every repo's hooks on every compile.
-# An empty one stops that and is ignored for access (not a split conf).
-for repo in "${GL_REPO_BASE:-$HOME/repositories}"/*.git; do
-    [ -e "$repo/gl-conf" ] || : >"$repo/gl-conf"
-done
-# the same lines as stamp() in solum-sync, which compares them
-for f in "${GL_ADMIN_BASE:-$HOME/.gitolite}/conf/gitolite.conf-compiled.pm" \
-         "$HOME/.ssh/authorized_keys" "$HOME/.gitolite.rc"; do
-    if [ -f "$f" ]; then sha256sum "$f"; else echo "missing  $f"; fi
-done >"$HOME/.solum-git/stamps.tmp"
-mv -f "$HOME/.solum-git/stamps.tmp" "$HOME/.solum-git/stamps"
-EOF
-
-put 700 "$GIT_HOME/local/commands/solum-sync" <<'EOF'
-#!/bin/sh
-# solum-sync: solum-git's maintenance of this server (its admin only)
-#   repos          list the bare repos on disk
-#   rm NAME...     remove repos that are no longer in the conf
-#   check [--fix]  report (and repair) drift of the conf, keydir, keys, rc, hooks;
-#                  list the repos on disk with their HEAD
-#   create NAME BRANCH UUID...  make new repos (before the push naming them)
-#   head NAME BRANCH...  point repos' HEAD at their default branch
-set -eu
-die() { echo "FATAL: solum-sync: $*" >&2; exit 1; }
-base=${GL_REPO_BASE:-$HOME/repositories}
-admin_base=${GL_ADMIN_BASE:-$HOME/.gitolite}
-admin_git=$base/gitolite-admin.git
-shim=$HOME/local/hooks/common/post-receive
-
-# the same lines as the solum-stamp trigger writes after each compile
-stamp() {
-    for f in "$admin_base/conf/gitolite.conf-compiled.pm" "$HOME/.ssh/authorized_keys" \
-             "$HOME/.gitolite.rc"; do
-        if [ -f "$f" ]; then sha256sum "$f"; else echo "missing  $f"; fi
-    done
+# $2: a solum-git server program (solum_git/server); bootstrap.sh writes this shim
+exec python3 -I -S "\$HOME/.solum-git/bin/solum-git-server" $2 "\$@"
+SHIM
 }
-
-list_repos() {
-    (cd "$base" && find . -mindepth 1 -maxdepth 3 -type d -name '*.git' -prune) \
-        | sed 's|^\./||; s|\.git$||' | sort
-}
-
-sub=${1:-}
-[ $# -gt 0 ] && shift
-# the admin's gitolite name, written by bootstrap.sh (cheaper than asking gitolite)
-admin=$(cat "$HOME/.solum-git/admin-user" 2>/dev/null || true)
-[ -n "$admin" ] && [ "${GL_USER:-}" = "$admin" ] || die "only the admin may run this"
-
-case "$sub" in
-repos)
-    list_repos
-    ;;
-rm)
-    configured=$(gitolite list-repos)
-    for name in "$@"; do
-        case "$name" in
-            gitolite-admin|*..*|.*|*/*) die "rm: refusing $name" ;;
-        esac
-        printf '%s' "$name" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9._-]*$' || die "rm: bad name $name"
-        if printf '%s\n' "$configured" | grep -Fqx -- "$name"; then
-            die "rm: $name is still in the conf"
-        fi
-        if [ -d "$base/$name.git" ]; then
-            rm -rf -- "${base:?}/$name.git"
-            echo "removed $name"
-        fi
-    done
-    ;;
-check)
-    # what the engine needs in one round trip: admin head, drift (fixed), repos
-    fix=no
-    [ "${1:-}" = --fix ] && fix=yes
-    echo "head $(git --git-dir="$admin_git" rev-parse --verify -q refs/heads/master || echo none)"
-    drift=
-    dirty=$(git --git-dir="$admin_git" --work-tree="$admin_base" status --porcelain \
-        --untracked-files=all -- conf/gitolite.conf keydir)
-    [ -z "$dirty" ] || drift="$drift admin-tree"
-    cmp -s "$HOME/.gitolite.rc" "$HOME/.solum-git/gitolite.rc" || drift="$drift rc"
-    [ "$(stamp)" = "$(cat "$HOME/.solum-git/stamps" 2>/dev/null)" ] || drift="$drift compiled"
-    # ssh-authkeys keeps lines outside its own section; there must be none
-    awk '/^# gitolite start/ {in_gl = 1; next} /^# gitolite end/ {in_gl = 0; next}
-         !in_gl && NF {found = 1} END {exit found ? 0 : 1}' "$HOME/.ssh/authorized_keys" \
-        && drift="$drift authorized_keys"
-    for repo in "$base"/*.git; do
-        [ -d "$repo" ] || continue
-        [ "$repo" = "$admin_git" ] && continue
-        [ -e "$repo/hooks/post-receive" ] && [ -x "$repo/hooks/post-receive" ] \
-            || { drift="$drift hooks"; break; }
-    done
-
-    if [ -z "$drift" ]; then
-        echo "state clean"
-    else
-        echo "state drift:$drift"
-        if [ "$fix" = yes ]; then
-            cp "$HOME/.solum-git/gitolite.rc" "$HOME/.gitolite.rc"
-            git --git-dir="$admin_git" --work-tree="$admin_base" checkout -f master -- \
-                conf/gitolite.conf keydir
-            git --git-dir="$admin_git" --work-tree="$admin_base" clean -f -d -q -- keydir
-            # ssh-authkeys keeps lines outside its own section: drop them (atomically,
-            # so nobody's key is missing even for a moment)
-            ak=$HOME/.ssh/authorized_keys
-            awk '/^# gitolite start/,/^# gitolite end/' "$ak" >"$ak.solum-sync" \
-                && chmod 600 "$ak.solum-sync" && mv -f "$ak.solum-sync" "$ak"
-            rm -f "$HOME/.solum-git/keydir.sum"
-            gitolite setup >/dev/null 2>&1 || die "gitolite setup failed while fixing drift"
-            echo "fixed:$drift"
-        fi
-    fi
-    # each repo with its HEAD (one awk for all: no process per repo)
-    (cd "$base" && find . -mindepth 2 -maxdepth 2 -path './*.git/HEAD' \
-        -exec awk 'FNR == 1 { n = FILENAME; sub(/^\.\//, "", n); sub(/\.git\/HEAD$/, "", n);
-                              print "repo", n, ($1 == "ref:" ? $2 : "-") }' {} +) | sort
-    ;;
-create)
-    # create NAME BRANCH UUID...: make new repos here, before the push that
-    # names them (gitolite then has nothing to make: it loads its whole
-    # compiled conf once per repo it creates). The UUID tells a repo left on
-    # disk by a deleted one of the same name, which is replaced.
-    while [ $# -ge 3 ]; do
-        name=$1 branch=$2 id=$3
-        shift 3
-        printf '%s' "$name" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9._-]*$' \
-            && [ "$name" != gitolite-admin ] || die "create: bad name $name"
-        case "$name" in *..*|*.git) die "create: bad name $name" ;; esac
-        case "$branch" in -*) die "create: bad branch $branch" ;; esac
-        git check-ref-format --branch "$branch" >/dev/null 2>&1 || die "create: bad branch $branch"
-        printf '%s' "$id" | grep -Eq '^[0-9a-f-]{1,64}$' || die "create: bad id $id"
-        dir=$base/$name.git
-        if [ -d "$dir" ]; then
-            [ "$(cat "$dir/solum-git-repo" 2>/dev/null)" = "$id" ] && continue
-            rm -rf -- "$dir"
-            echo "replaced $name"
-        fi
-        git init -q --bare -b "$branch" "$dir"
-        printf '%s\n' "$id" >"$dir/solum-git-repo"
-        ln -sf "$HOME/local/hooks/common/post-receive" "$dir/hooks/post-receive"
-        ln -sf "$admin_base/hooks/common/update" "$dir/hooks/update"
-        : >"$dir/gl-conf"
-        echo "created $name"
-    done
-    [ $# -eq 0 ] || die "create: NAME BRANCH UUID triples expected"
-    ;;
-head)
-    # head NAME BRANCH...: the branch a clone checks out (the repo's default branch)
-    while [ $# -ge 2 ]; do
-        name=$1 branch=$2
-        shift 2
-        printf '%s' "$name" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9._-]*$' || die "head: bad name $name"
-        case "$branch" in -*) die "head: bad branch $branch" ;; esac
-        git check-ref-format --branch "$branch" >/dev/null 2>&1 || die "head: bad branch $branch"
-        [ -d "$base/$name.git" ] || die "head: no repo $name"
-        git --git-dir="$base/$name.git" symbolic-ref HEAD "refs/heads/$branch"
-    done
-    [ $# -eq 0 ] || die "head: NAME BRANCH pairs expected"
-    ;;
-*)
-    die "usage: solum-sync repos | rm NAME... | check [--fix] | create NAME BRANCH UUID... | head NAME BRANCH..."
-    ;;
-esac
-EOF
+shim "$GIT_HOME/local/commands/solum-sync" solum-sync
+shim "$GIT_HOME/local/commands/solum-flush" solum-flush
+shim "$GIT_HOME/local/commands/solum-backup" solum-backup
+shim "$GIT_HOME/local/triggers/post-compile/solum-authkeys" solum-authkeys
+shim "$GIT_HOME/local/triggers/post-compile/solum-stamp" solum-stamp
+# solum-moved runs on every git access: python only for a refused one (an old
+# name of a renamed repo is never in the conf), so a push pays one sh
+put 700 "$GIT_HOME/local/triggers/solum-moved" <<'SHIM'
+#!/bin/sh
+# solum-moved: the refusal of a renamed repo's old name (solum_git/server/triggers.py)
+case "$6" in *DENIED*) ;; *) exit 0 ;; esac
+exec python3 -I -S "$HOME/.solum-git/bin/solum-git-server" solum-moved "$@"
+SHIM
 
 printf '%s\n' "$ADMIN_USER" | put 600 "$SG/admin-user"
 
 # hook settings, readable by the git user only
-HOOK_JSON_TMP=$SG/hook.json.new
 CALLBACK_URL="$CALLBACK_URL" STACK_ID="$STACK_ID" HOOK_SECRET="$HOOK_SECRET" \
-SPOOL_DIR="$SPOOL_DIR" ADMIN_USER="$ADMIN_USER" python3 - "$HOOK_JSON_TMP" <<'EOF'
+SPOOL_DIR="$SPOOL_DIR" ADMIN_USER="$ADMIN_USER" python3 -c '
 import json, os, sys
 keys = {"callback_url": "CALLBACK_URL", "stack_id": "STACK_ID", "secret": "HOOK_SECRET",
         "spool_dir": "SPOOL_DIR", "admin_user": "ADMIN_USER"}
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-with os.fdopen(fd, "w") as f:
-    json.dump({k: os.environ.get(v, "") for k, v in keys.items()}, f, indent=1)
-    f.write("\n")
-EOF
-put 600 "$SG/hook.json" <"$HOOK_JSON_TMP"
-rm -f "$HOOK_JSON_TMP"
+json.dump({k: os.environ.get(v, "") for k, v in keys.items()}, sys.stdout, indent=1)
+sys.stdout.write("\n")
+' | put 600 "$SG/hook.json"
 
 if [ -n "$HOOK_PROGRAM" ] && [ -f "$HOOK_PROGRAM" ]; then
     put 700 "$SG/bin/solum-git-hook" <"$HOOK_PROGRAM"
 elif [ -n "$HOOK_PROGRAM" ]; then
     say "hook program $HOOK_PROGRAM not found; the post-receive shim will do nothing"
+fi
+if [ -n "$HTTP_PROGRAM" ] && [ -f "$HTTP_PROGRAM" ]; then
+    put 700 "$SG/bin/solum-git-http" <"$HTTP_PROGRAM"
 fi
 
 # gitolite itself: admin key, admin repo, hooks on every repo (LOCAL_CODE included)
@@ -528,7 +413,15 @@ PK_DIR=$SG/setup
 git_dir "$PK_DIR"
 printf '%s\n' "$ADMIN_KEY" | put 600 "$PK_DIR/$ADMIN_USER.pub"
 ADMIN_GIT=$GIT_HOME/repositories/gitolite-admin.git
+if [ -d "$ADMIN_GIT" ] && ! as_git git --git-dir="$ADMIN_GIT" rev-parse --verify -q \
+        refs/heads/master >/dev/null 2>&1; then
+    # a setup cut short (a crash): nothing was ever pushed to it; start again
+    say "gitolite-admin is half made; setting gitolite up again"
+    as_git rm -rf "$ADMIN_GIT" "$GIT_HOME/.gitolite"
+fi
 if [ -d "$ADMIN_GIT" ]; then
+    # a lock left by a killed git (only solum-git, under its lease, writes here)
+    as_git rm -f "$ADMIN_GIT/index.lock"
     # installed already: the conf is what the engine last pushed. Put the admin
     # work tree back first: "gitolite setup" would commit local edits into it.
     as_git git --git-dir="$ADMIN_GIT" --work-tree="$GIT_HOME/.gitolite" \
@@ -541,14 +434,15 @@ if [ -d "$ADMIN_GIT" ]; then
     # the git user's authorized_keys is gitolite's alone: keep only its section
     AK=$GIT_HOME/.ssh/authorized_keys
     if [ -f "$AK" ]; then
-        awk '/^# gitolite start/,/^# gitolite end/' "$AK" | put 600 "$AK"
+        as_git awk '/^# gitolite start/,/^# gitolite end/' "$AK" | put 600 "$AK"
     fi
-    rm -f "$SG/keydir.sum"
+    as_git rm -f "$SG/keydir.sum"
     as_git gitolite setup >&2
 else
-    as_git gitolite setup -pk "$PK_DIR/$ADMIN_USER.pub" >&2
+    # gitolite-admin must be on master: not the .gitconfig a first run left
+    as_git env GIT_CONFIG_GLOBAL=/dev/null gitolite setup -pk "$PK_DIR/$ADMIN_USER.pub" >&2
 fi
-rm -rf "$PK_DIR"
+as_git rm -rf "$PK_DIR"
 
 # repos made from now on start on main (the API's default branch) and without
 # sample hooks; after setup, since gitolite-admin itself must stay on master
@@ -557,6 +451,10 @@ put 600 "$GIT_HOME/.gitconfig" <<EOF
 [init]
 	defaultBranch = main
 	templateDir = $SG/git-template
+# the HTTP front's pinned views (refs/namespaces/pin-*) show in no other view
+# and take no push
+[transfer]
+	hideRefs = ^refs/namespaces/
 EOF
 
 if [ "$SSHD_MODE" = own ]; then

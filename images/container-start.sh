@@ -5,7 +5,8 @@
 #   SOLUM_GIT_ADMIN_KEY, SOLUM_GIT_HOST_KEY (base64 OpenSSH private key),
 #   SOLUM_GIT_HOST_PUBLIC_KEY, SOLUM_GIT_HOOK_SECRET, SOLUM_GIT_CALLBACK_URL,
 #   SOLUM_GIT_STACK_ID, SOLUM_GIT_SSH_PORT (22), SOLUM_GIT_SSH_LISTEN,
-#   SOLUM_GIT_USER (git), SOLUM_GIT_HOME (empty: the user's home)
+#   SOLUM_GIT_USER (git), SOLUM_GIT_HOME (empty: the user's home),
+#   SOLUM_GIT_HTTP_PORT (443: the smart HTTPS front)
 set -euo pipefail
 umask 077
 : "${SOLUM_GIT_ADMIN_KEY:?}" "${SOLUM_GIT_HOST_KEY:?}" "${SOLUM_GIT_HOOK_SECRET:?}"
@@ -21,6 +22,7 @@ chmod 600 /etc/ssh/ssh_host_ed25519_key
 args=(--phase configure --git-user "${SOLUM_GIT_USER:-git}"
       --admin-key "$settings/admin.pub" --hook-secret-file "$settings/hook_secret"
       --hook-program /usr/local/lib/solum-git/solum-git-hook
+      --server-programs /usr/local/lib/solum-git/solum-git-server
       --ssh-port "${SOLUM_GIT_SSH_PORT:-22}" --sshd system)
 [ -z "${SOLUM_GIT_HOME:-}" ] || args+=(--git-home "$SOLUM_GIT_HOME")
 [ -z "${SOLUM_GIT_SSH_LISTEN:-}" ] || args+=(--ssh-listen "$SOLUM_GIT_SSH_LISTEN")
@@ -29,5 +31,17 @@ args=(--phase configure --git-user "${SOLUM_GIT_USER:-git}"
 # the settings stay in files only the git user and root can read
 unset SOLUM_GIT_HOST_KEY SOLUM_GIT_HOOK_SECRET
 /usr/local/sbin/solum-git-bootstrap "${args[@]}"
+# the smart HTTPS front as the git user, if the image has it
+http=/usr/local/lib/solum-git/solum-git-http
+git_user=${SOLUM_GIT_USER:-git}
+git_home=${SOLUM_GIT_HOME:-$(getent passwd "$git_user" | cut -d: -f6)}
+if [ -f "$http" ]; then
+    install -d -o "$git_user" -m 700 /run/solum-git-http
+    setpriv --reuid="$git_user" --regid="$git_user" --init-groups \
+        --inh-caps=+net_bind_service --ambient-caps=+net_bind_service -- \
+        /usr/bin/python3 "$http" serve --tls --home "$git_home" --listen 0.0.0.0 \
+        --port "${SOLUM_GIT_HTTP_PORT:-443}" --pidfile /run/solum-git-http/http.pid \
+        --log /run/solum-git-http/http.log
+fi
 echo "solum-git: container ready"
 exec /usr/sbin/sshd -D -e

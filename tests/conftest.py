@@ -3,6 +3,9 @@ import pytest
 from solum_git import bootstrap
 from solum_git.db import migration
 from tests import helpers
+from tests.peers.fixtures import keystone  # noqa: F401
+from tests.peers.fixtures import swift  # noqa: F401
+from tests.peers.fixtures import swift_keystone  # noqa: F401
 
 
 @pytest.fixture(params=helpers.BACKENDS)

@@ -42,7 +42,7 @@ base() {
 # what the container image is made of: rebuilt only when one of these changes
 inputs_hash() {
     (cd "$TOP" && cat images/Dockerfile images/bootstrap.sh images/container-start.sh \
-        solum_git/hook/main.py) | sha256sum | cut -c1-16
+        solum_git/hook/main.py solum_git/server/*.py) | sha256sum | cut -c1-16
 }
 
 container() {

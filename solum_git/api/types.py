@@ -35,8 +35,8 @@ class Base(wtypes.Base):
         (bench/list_latency.py); None is kept (it renders as null).
         """
         obj = cls()
-        holder = obj._wsme_dataholder = cls._wsme_DataHolderClass()
-        for attr in cls._wsme_attributes:
+        holder = _new_holder(obj)
+        for attr in wtypes.list_attributes(cls):
             name = attr.name
             if name in extra:
                 setattr(holder, attr.key, extra[name])
@@ -46,8 +46,24 @@ class Base(wtypes.Base):
 
     def given(self):
         """The fields the client sent (unset ones left out)."""
-        return {a.name: getattr(self, a.name) for a in self._wsme_attributes
+        return {a.name: getattr(self, a.name) for a in wtypes.list_attributes(type(self))
                 if getattr(self, a.name) is not wsme.Unset}
+
+
+# -- WSME's private storage, fenced ------------------------------------------------
+# A WSME object keeps its values in ``obj._wsme_dataholder``, an instance of
+# ``cls._wsme_DataHolderClass`` (wsme/types.py; no public API skips validation).
+# from_view and the encoders below use it directly; tests/unit/test_api_types.py
+# fails if WSME stores values elsewhere (values read back through WSME's own
+# attributes, output equal to WSME's own encoder).
+
+def _new_holder(obj):
+    holder = obj._wsme_dataholder = type(obj)._wsme_DataHolderClass()
+    return holder
+
+
+def _holder(obj):
+    return obj._wsme_dataholder
 
 
 class Infrastructure(Base):
@@ -80,15 +96,22 @@ class Stack(Base):
     ssh_port = int
     ssh_user = text
     ssh_host_keys = [text]
+    http_url = text
+    http_ca_cert = text
     repos_uri = text
     created_at = datetime.datetime
     updated_at = datetime.datetime
 
 
-class StackInput(Base):
-    name = text
-    description = text
-    tags = [text]
+class StackInput(Stack):
+    """Every field of a Stack (Solum's InfrastructureStack; a GET body can be
+    sent back): ``STACK_WRITABLE`` ones change it, ``STACK_REPORTS`` are taken
+    as sent, the others must be sent unchanged (or left out)."""
+
+
+STACK_WRITABLE = ('name', 'description', 'tags', 'image_id')
+# what solum-git reports as it goes: never compared (they change between GET and PUT)
+STACK_REPORTS = ('status', 'status_reason', 'updated_at')
 
 
 class Action(Base):
@@ -101,6 +124,7 @@ class Repo(Base):
     name = text
     description = text
     git_url = text
+    http_url = text
     stack_uri = text
     status = text
     status_reason = text
@@ -110,6 +134,14 @@ class Repo(Base):
     members_uri = text
     triggers_uri = text
     pushes_uri = text
+    deploy_tokens_uri = text
+    deploy_keys_uri = text
+    backups_uri = text
+    backed_up_at = datetime.datetime
+    backup_lag_seconds = int
+    restore_from = text
+    size_bytes = int
+    protected_branches_uri = text
     created_at = datetime.datetime
     updated_at = datetime.datetime
 
@@ -118,6 +150,33 @@ class RepoInput(Base):
     name = text
     description = text
     default_branch = text
+    restore_from = text
+
+
+class Backup(Base):
+    uuid = text
+    repo_uuid = text
+    created_at = datetime.datetime
+    kind = text
+    chain = text
+    seq = int
+    refs = json_type
+    head = text
+    size_bytes = int
+    verified = bool
+    broken_reason = text
+
+
+class Event(Base):
+    uuid = text
+    at = datetime.datetime
+    project_id = text
+    user_id = text
+    action = text
+    outcome = text
+    resource_type = text
+    resource_uuid = text
+    detail = json_type
 
 
 class Key(Base):
@@ -137,6 +196,62 @@ class KeyInput(Base):
     public_key = text
 
 
+class DeployToken(Base):
+    uuid = text
+    uri = text
+    repo_uuid = text
+    name = text
+    permission = text
+    username = text
+    token = text
+    clone_url = text
+    expires_at = datetime.datetime
+    user_id = text
+    created_at = datetime.datetime
+
+
+class DeployTokenInput(Base):
+    name = text
+    permission = text
+    expires_at = datetime.datetime
+
+
+class Token(Base):
+    uuid = text
+    uri = text
+    name = text
+    username = text
+    token = text
+    expires_at = datetime.datetime
+    user_id = text
+    project_id = text
+    created_at = datetime.datetime
+
+
+class TokenInput(Base):
+    name = text
+    expires_at = datetime.datetime
+
+
+class DeployKey(Base):
+    uuid = text
+    uri = text
+    repo_uuid = text
+    name = text
+    type = text
+    fingerprint = text
+    public_key = text
+    permission = text
+    user_id = text
+    created_at = datetime.datetime
+
+
+class DeployKeyInput(Base):
+    name = text
+    public_key = text
+    permission = text
+
+
 class Member(Base):
     uri = text
     repo_uuid = text
@@ -148,6 +263,43 @@ class Member(Base):
 
 class MemberInput(Base):
     permission = text
+
+
+class ProtectedBranch(Base):
+    uri = text
+    repo_uuid = text
+    pattern = text
+    push = text
+    allow_force_push = bool
+    allow_delete = bool
+    created_at = datetime.datetime
+    updated_at = datetime.datetime
+
+
+class ProtectedBranchInput(Base):
+    # JSON as sent: the service names the field of a value that is not a boolean
+    push = text
+    allow_force_push = json_type
+    allow_delete = json_type
+
+
+class Quota(Base):
+    uri = text
+    project_id = text
+    repos = int
+    keys_per_user = int
+    triggers_per_repo = int
+    repo_size_mb = int
+    # {repos, largest_repo_bytes}: what the project uses now
+    usage = json_type
+
+
+class QuotaInput(Base):
+    # JSON as sent: null puts a quota back to [quota]'s default
+    repos = json_type
+    keys_per_user = json_type
+    triggers_per_repo = json_type
+    repo_size_mb = json_type
 
 
 class Trigger(Base):
@@ -165,6 +317,20 @@ class TriggerInput(Base):
     type = text
     branches = text
     config = json_type
+
+
+class Release(Base):
+    release = int
+    run_uuid = text
+    run_uri = text
+    trigger_uuid = text
+    commit = text
+    ref = text
+    config_version = int
+    rollback_of = text
+    app_url = text
+    serving = bool
+    deployed_at = datetime.datetime
 
 
 class PushRef(Base):
@@ -187,6 +353,8 @@ class Run(Base):
     status_reason = text
     app_url = text
     attempts = int
+    release = int
+    rollback_of = text
     deliveries = json_type
     created_at = datetime.datetime
     updated_at = datetime.datetime
@@ -224,12 +392,12 @@ def _encoder_for(attr):
 
 
 def _register_encoder(cls):
-    fields = [(a.name, a.key, _encoder_for(a)) for a in cls._wsme_attributes]
+    fields = [(a.name, a.key, _encoder_for(a)) for a in wtypes.list_attributes(cls)]
 
     def encode(datatype, value):
         if value is None:
             return None
-        holder = value._wsme_dataholder
+        holder = _holder(value)
         out = {}
         for name, key, encoder in fields:
             item = getattr(holder, key, wsme.Unset)

@@ -80,10 +80,23 @@ class Client:
         self.base = v1_url(endpoint)
         self.headers = dict(headers or {})
 
+    def project_id(self):
+        """The caller's project: its noauth header, else its Keystone token's."""
+        found = self.headers.get('X-Project-Id')
+        if not found:
+            with session_errors('Keystone'):
+                found = self.session.get_project_id()
+        if not found:
+            raise ApiError('no project: name one (PROJECT)')
+        return found
+
     # -- HTTP ---------------------------------------------------------------
 
-    def send(self, method, path, json=None, params=None):
-        """The raw response of a successful request; an ApiError otherwise."""
+    def send(self, method, path, json=None, params=None, stream=False):
+        """The raw response of a successful request; an ApiError otherwise.
+
+        ``stream``: the body is read as it arrives (``resp.raw``), not at once.
+        """
         url = self._on_our_endpoint(path) if '://' in path else self.base + path
         if params:
             query = {k: v for k, v in params.items() if v is not None}
@@ -91,7 +104,7 @@ class Client:
                 url += '?' + urllib.parse.urlencode(query)
         with session_errors('the solum-git API at %s' % self.base, self.base):
             resp = self.session.request(url, method, json=json, headers=self.headers,
-                                        raise_exc=False)
+                                        raise_exc=False, stream=stream)
         if resp.status_code >= 400:
             raise ApiError('%s (HTTP %d)' % (_fault(resp), resp.status_code),
                            resp.status_code)

@@ -55,11 +55,11 @@ def rows(items, columns):
     return columns, [tuple(_cell(i.get(c)) for c in columns) for i in items]
 
 
-def add_paging(parser, sort_keys=('created_at', 'updated_at', 'name')):
+def add_paging(parser, sort_keys=('created_at', 'updated_at', 'name'), item='item'):
     parser.add_argument('--limit', type=_positive, metavar='N',
-                        help='Show one page of at most N items (default: all)')
+                        help='Show one page of at most N %ss (default: all)' % item)
     parser.add_argument('--marker', metavar='UUID',
-                        help='Start after the item with this uuid')
+                        help='Start after the %s with this uuid' % item)
     parser.add_argument('--sort-key', choices=sort_keys,
                         help='Sort by this field (default: created_at)')
     parser.add_argument('--sort-dir', choices=('asc', 'desc'),

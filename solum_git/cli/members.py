@@ -4,9 +4,9 @@ from cliff import lister
 from cliff import show
 
 from solum_git.cli import common
+from solum_git.common import access
 
 COLUMNS = ('user_id', 'permission', 'created_at', 'updated_at')
-PERMISSIONS = ('R', 'RW', 'RW+')
 
 
 def _repo_arg(parser):
@@ -20,7 +20,8 @@ class SetMember(show.ShowOne):
     def get_parser(self, prog_name):
         parser = _repo_arg(super().get_parser(prog_name))
         parser.add_argument('user', metavar='USER', help='User id')
-        parser.add_argument('permission', metavar='PERMISSION', choices=PERMISSIONS,
+        parser.add_argument('permission', metavar='PERMISSION',
+                            choices=[p.value for p in access.PERMISSIONS],
                             help='R (read), RW (push) or RW+ (push, rewind, delete '
                                  'branches; manage members and triggers)')
         return parser

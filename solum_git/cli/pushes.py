@@ -42,9 +42,9 @@ def formatted(push):
     return push
 
 
-def add_list_arguments(parser):
+def add_list_arguments(parser, item='push'):
     """REPO and paging: what push list and run list both take."""
-    parser = common.add_paging(parser, sort_keys=('created_at',))
+    parser = common.add_paging(parser, sort_keys=('created_at',), item=item)
     parser.add_argument('repo', metavar='REPO', help='Repo name or uuid')
     return parser
 

@@ -1,4 +1,4 @@
-"""repo create / list / show / delete (REPO is a name or a uuid)."""
+"""repo create / list / show / rename / delete (REPO is a name or a uuid)."""
 import time
 
 from cliff import command
@@ -9,15 +9,15 @@ from solum_git.cli import client as client_mod
 from solum_git.cli import common
 from solum_git.cli import progress
 from solum_git.cli import remote
+from solum_git.common import states
 
 PATH = common.INFRA + '/repos'
 COLUMNS = ('uuid', 'name', 'description', 'status', 'status_reason', 'git_url',
-           'default_branch', 'project_id', 'user_id', 'stack_uri', 'created_at',
-           'updated_at')
+           'http_url', 'default_branch', 'backed_up_at', 'backup_lag_seconds',
+           'project_id', 'user_id', 'stack_uri', 'created_at', 'updated_at')
 LIST_COLUMNS = ('uuid', 'name', 'status', 'git_url')
 LONG_COLUMNS = ('uuid', 'name', 'status', 'git_url', 'default_branch', 'description',
                 'created_at')
-FINAL = ('ACTIVE', 'ERROR')
 
 
 def wait_until_active(api, repo, stream, timeout, interval=0.2):
@@ -26,10 +26,10 @@ def wait_until_active(api, repo, stream, timeout, interval=0.2):
     deadline = time.monotonic() + timeout
     while True:
         status = repo.get('status')
-        if status == 'ACTIVE':
-            meter.done('ACTIVE')
+        if status == states.RepoStatus.ACTIVE:
+            meter.done(status)
             return repo
-        if status == 'ERROR' or status == 'DELETING':
+        if status in (states.RepoStatus.ERROR, states.StackStatus.DELETING):
             meter.done(status)
             raise client_mod.ApiError('repo %s is %s: %s' % (
                 repo['name'], status, repo.get('status_reason') or 'no reason given'))
@@ -62,6 +62,10 @@ class CreateRepo(show.ShowOne):
         parser.add_argument('--description', metavar='D')
         parser.add_argument('--default-branch', metavar='BRANCH',
                             help='Default branch (default: main)')
+        parser.add_argument('--restore-from', metavar='REPO_UUID',
+                            help='Start from the backups of this deleted repo (undo '
+                                 'of a delete, within the operator\'s '
+                                 'keep_deleted_days)')
         parser.add_argument('--no-wait', action='store_true',
                             help='Return at once (status BUILDING) instead of waiting '
                                  'for ACTIVE')
@@ -82,6 +86,8 @@ class CreateRepo(show.ShowOne):
             body['description'] = parsed_args.description
         if parsed_args.default_branch is not None:
             body['default_branch'] = parsed_args.default_branch
+        if parsed_args.restore_from is not None:
+            body['restore_from'] = parsed_args.restore_from
         repo = api.post(PATH, body)
         if not parsed_args.no_wait:
             repo = wait_until_active(api, repo, self.app.stderr,
@@ -98,10 +104,14 @@ class CreateRepo(show.ShowOne):
                       '<git_url>" once "repo show" has one\n')
             return
         stack = api.get(repo['stack_uri']) if repo.get('stack_uri') else {}
-        pinned = remote.pin_host_keys(repo['git_url'], stack.get('ssh_host_keys'))
+        known_hosts = remote.known_hosts_path()
+        pinned = remote.pin_host_keys(repo['git_url'], stack.get('ssh_host_keys'),
+                                      known_hosts)
         if pinned:
             err.write('%d host key(s) of %s recorded in ~/.ssh/known_hosts\n'
                       % (pinned, remote.host_pattern(repo['git_url'])))
+            if not remote.ssh_reads(known_hosts):
+                err.write(remote.use_known_hosts(work_tree, known_hosts) + '\n')
         else:
             err.write('warning: the git server reported no host keys yet; ssh will '
                       'ask you to check its key on the first push\n')
@@ -147,3 +157,64 @@ class DeleteRepo(command.Command):
         api = common.client(self)
         repo = api.find_repo(parsed_args.repo)
         api.delete('%s/%s' % (PATH, repo['uuid']))
+        said = ('Deleted repo %s (%s) with its pushes, runs, triggers and members; its '
+                'git server drops it shortly.' % (repo['name'], repo['uuid']))
+        if _stack_goes(api, repo):
+            said += " It was the project's last repo: its git server is being deleted too."
+        self.app.stdout.write(said + '\n')
+
+
+def _stack_goes(api, repo):
+    """A project's git server goes with its last repo (the API marks it DELETING)."""
+    if not repo.get('stack_uri'):
+        return False
+    try:
+        return api.get(repo['stack_uri']).get('status') == states.StackStatus.DELETING
+    except client_mod.ApiError as e:
+        if e.status == 404:
+            return True
+        raise
+
+
+class ListBackups(lister.Lister):
+    """List a repository's backups, newest first (full bundles and increments)."""
+
+    COLUMNS = ('uuid', 'created_at', 'kind', 'size_bytes', 'verified', 'refs')
+
+    def get_parser(self, prog_name):
+        parser = common.add_paging(super().get_parser(prog_name))
+        parser.add_argument('repo', metavar='REPO', help='Name or uuid')
+        return parser
+
+    def take_action(self, parsed_args):
+        api = common.client(self)
+        repo = api.find_repo(parsed_args.repo)
+        found = api.list('%s/%s/backups' % (PATH, repo['uuid']),
+                         **common.paging(parsed_args))
+        for backup in found:
+            backup['refs'] = len(backup.get('refs') or {})
+        return common.rows(found, self.COLUMNS)
+
+
+class RenameRepo(show.ShowOne):
+    """Rename a repository on its git server (history, members, triggers follow).
+
+    The old URL is then refused with a message naming the new one; point your
+    clones at the new git_url (``git remote set-url solum <git_url>``).
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('repo', metavar='REPO', help='Name or uuid')
+        parser.add_argument('name', metavar='NEW_NAME',
+                            help='1-100 characters of A-Za-z0-9._- , unique in the '
+                                 'project')
+        return parser
+
+    def take_action(self, parsed_args):
+        api = common.client(self)
+        repo = api.find_repo(parsed_args.repo)
+        renamed = api.put('%s/%s' % (PATH, repo['uuid']), {'name': parsed_args.name})
+        self.app.stderr.write('renamed repo %s to %s; new git_url %s\n' % (
+            repo['name'], renamed['name'], renamed.get('git_url') or '(not known yet)'))
+        return common.show(renamed, COLUMNS)

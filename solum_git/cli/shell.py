@@ -76,8 +76,11 @@ def make_client(options):
         raise client_mod.ApiError('SOLUM_GIT_URL without Keystone needs OS_PROJECT_ID '
                                   'and OS_USER_ID (or --os-project-id/--os-user-id)')
     session = ks_loading.load_session_from_argparse_arguments(options)
-    return client_mod.Client(session, options.solum_git_url,
-                             plugin.noauth_headers(project_id, user_id))
+    headers = plugin.noauth_headers(project_id, user_id)
+    if _env('OS_ROLES'):
+        # a noauth API trusts these (development): OS_ROLES=admin for quota set
+        headers['X-Roles'] = _env('OS_ROLES')
+    return client_mod.Client(session, options.solum_git_url, headers)
 
 
 class SolumGitApp(app.App):

@@ -50,3 +50,21 @@ class ResyncStack(command.Command):
         stack = api.find_stack(parsed_args.stack)
         api.post('%s/%s/actions' % (PATH, stack['uuid']), {'action': 'resync'})
         self.app.stderr.write('stack %s: resync queued\n' % stack['name'])
+
+
+class RestoreStack(command.Command):
+    """Restore every repo of the git server from its latest backup.
+
+    Refs pushed since that backup are kept; pushes wait while a repo is
+    being restored. Each restored repo says so in its status_reason.
+    """
+
+    def get_parser(self, prog_name):
+        return _stack_arg(super().get_parser(prog_name))
+
+    def take_action(self, parsed_args):
+        api = common.client(self)
+        stack = api.find_stack(parsed_args.stack)
+        api.post('%s/%s/actions' % (PATH, stack['uuid']), {'action': 'restore'})
+        self.app.stderr.write('stack %s: restore from the latest backups queued\n'
+                              % stack['name'])

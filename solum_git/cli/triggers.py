@@ -1,4 +1,6 @@
 """trigger add / list / delete: the pipelines a push to matching branches starts."""
+import argparse
+
 from cliff import command
 from cliff import lister
 from cliff import show
@@ -11,15 +13,37 @@ LIST_COLUMNS = ('uuid', 'type', 'branches', 'config')
 TYPES = ('local', 'webhook', 'solum')
 # option dest -> config key, per trigger type
 CONFIG_OPTIONS = {
-    'local': (('test_cmd', 'test_cmd'), ('run_cmd', 'run_cmd')),
+    'local': (('test_cmd', 'test_cmd'), ('run_cmd', 'run_cmd'), ('env', 'env'),
+              ('secret_env', 'secrets'), ('health_path', 'health_path'),
+              ('health_timeout', 'health_timeout')),
     'webhook': (('url', 'url'), ('secret', 'secret')),
-    'solum': (('app_id', 'app_id'), ('solum_url', 'solum_url'), ('actions', 'actions')),
+    'solum': (('app_id', 'app_id'), ('solum_url', 'solum_url'), ('actions', 'actions'),
+              ('create_app', 'create_app'), ('languagepack', 'languagepack'),
+              # the settings of an app the trigger makes
+              ('test_cmd', 'test_cmd'), ('run_cmd', 'run_cmd')),
 }
 
 
 def _repo_arg(parser):
     parser.add_argument('repo', metavar='REPO', help='Repo name or uuid')
     return parser
+
+
+def _variable(value):
+    name, sep, text = value.partition('=')
+    if not sep or not name:
+        raise argparse.ArgumentTypeError('must be NAME=VALUE')
+    return name, text
+
+
+class _Variables(argparse.Action):
+    """Repeated NAME=VALUE options into one {NAME: VALUE}."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        found = dict(getattr(namespace, self.dest) or {})
+        name, text = values
+        found[name] = text
+        setattr(namespace, self.dest, found)
 
 
 def _actions(value):
@@ -33,16 +57,19 @@ def config_from(parsed_args):
     mistyped command never creates a trigger that ignores half of it.
     """
     config = {}
+    types_of = {}
     for type_, options in CONFIG_OPTIONS.items():
         for dest, key in options:
-            value = getattr(parsed_args, dest)
-            if value is None:
-                continue
-            if type_ != parsed_args.type:
-                raise client_mod.ApiError(
-                    '--%s: only for --type %s triggers' % (dest.replace('_', '-'),
-                                                           type_))
-            config[key] = value
+            types_of.setdefault((dest, key), []).append(type_)
+    for (dest, key), types in types_of.items():
+        value = getattr(parsed_args, dest)
+        if value is None:
+            continue
+        if parsed_args.type not in types:
+            raise client_mod.ApiError(
+                '--%s: only for --type %s triggers' % (dest.replace('_', '-'),
+                                                       ' or '.join(types)))
+        config[key] = value
     return config
 
 
@@ -61,6 +88,17 @@ class AddTrigger(show.ShowOne):
         local.add_argument('--run-cmd', metavar='CMD',
                            help='Shell command that (re)starts the app once the '
                                 'tests pass (it gets its port in $PORT)')
+        local.add_argument('--env', type=_variable, action=_Variables, metavar='NAME=VALUE',
+                           help='An environment variable of both commands (repeat it)')
+        local.add_argument('--secret-env', type=_variable, action=_Variables,
+                           metavar='NAME=VALUE',
+                           help='Like --env, kept encrypted: shown as *** and masked '
+                                'in logs (repeat it)')
+        local.add_argument('--health-path', metavar='PATH',
+                           help='GET it on the new app: it must answer 2xx/3xx before '
+                                'the previous app stops')
+        local.add_argument('--health-timeout', type=float, metavar='SECONDS',
+                           help='How long the health check may take')
         webhook = parser.add_argument_group('--type webhook')
         webhook.add_argument('--url', help='Where the push event is POSTed')
         webhook.add_argument('--secret',
@@ -71,6 +109,11 @@ class AddTrigger(show.ShowOne):
                                                'service catalog)')
         solum.add_argument('--actions', type=_actions, metavar='A[,A...]',
                            help='Workflow actions (default: unittest,build,deploy)')
+        solum.add_argument('--create-app', action='store_const', const=True,
+                           help='Make the Solum app from the repo (instead of --app-id); '
+                                'needs --languagepack, takes --test-cmd and --run-cmd')
+        solum.add_argument('--languagepack', metavar='NAME',
+                           help='The Solum language pack of the app --create-app makes')
         return parser
 
     def take_action(self, parsed_args):

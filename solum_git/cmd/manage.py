@@ -1,8 +1,10 @@
-"""solum-git-manage: database upgrades (alembic)."""
+"""solum-git-manage: database upgrades, the local git servers, a sandbox check,
+secrets keys."""
 import sys
 
 from oslo_config import cfg
 
+from solum_git.common import private
 from solum_git import conf as conf_pkg
 from solum_git.db import api as db_api
 from solum_git.db import migration
@@ -19,6 +21,91 @@ def _version(conf):
     print(migration.version(db.engine) or 'none (run: solum-git-manage db upgrade)')
 
 
+def _stacks(conf):
+    """stacks list|stop|start: one line per stack, exit 1 if any failed."""
+    from solum_git import bootstrap
+    from solum_git.engine import servers
+    root = bootstrap.build(conf, with_engine=False)
+    args = conf.command
+    uuids = list(getattr(args, 'uuids', None) or [])
+    if args.stacks_command != 'list' and not uuids and not args.all:
+        print('name stacks by UUID, or --all', file=sys.stderr)
+        return 2
+    failed = 0
+    try:
+        stacks = servers.select(root.db, root.provisioner, uuids)
+        for stack in stacks:
+            try:
+                if args.stacks_command == 'stop':
+                    was = servers.stop(root.db, root.provisioner, stack)
+                    print('%s: %s' % (stack.uuid, 'stopped' if was else 'was not running'))
+                elif args.stacks_command == 'migrate':
+                    old = stack.ssh_user
+                    user = servers.migrate(root.db, root.provisioner, stack)
+                    print('%s: now user %s (git URLs: ssh://%s@... instead of ssh://%s@...; '
+                          'the engine sets it up on its next pass)'
+                          % (stack.uuid, user, user, old))
+                elif args.stacks_command == 'start':
+                    servers.start(root.db, root.provisioner, stack)
+                    print('%s: %s' % (stack.uuid,
+                                      servers.status(root.provisioner, stack)))
+                else:
+                    print('%s  %-10s %-9s %s@%s:%s  %s' % (
+                        stack.uuid, stack.project_id, stack.status, stack.ssh_user,
+                        stack.ssh_host, stack.ssh_port,
+                        servers.status(root.provisioner, stack)))
+            except Exception as e:  # one stack's failure must not hide the others
+                print('%s: %s' % (stack.uuid, e), file=sys.stderr)
+                failed += 1
+    except (servers.ServerOpError, NotImplementedError) as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    finally:
+        root.db.dispose()
+    return 1 if failed else 0
+
+
+def _sandbox_check(conf):
+    from solum_git.pipelines import local
+    ok, message = local.check_sandbox(conf)
+    print(('OK: %s' if ok else 'FAILED: %s') % message)
+    return 0 if ok else 1
+
+
+def _secrets(conf):
+    """secrets new-key | rotate: a Fernet key to add; every secret under the first key."""
+    from solum_git.common import secretbox
+    if conf.command.secrets_command == 'new-key':
+        print(secretbox.new_key())
+        return 0
+    db = db_api.Database(conf.database.connection)
+    try:
+        count = _rotate_all(db, secretbox.SecretBox(conf))
+    except (secretbox.NoKey, secretbox.Undecryptable) as e:
+        print('nothing changed: %s' % e, file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print('%d secrets now under the first [secrets] key' % count)
+    return 0
+
+
+def _rotate_all(db, box):
+    """Every trigger's secrets under the first key, in one transaction (a token no
+    key opens changes nothing: Undecryptable); how many."""
+    from solum_git.db import models
+    import sqlalchemy as sa
+    count = 0
+    with db.writer() as session:
+        for row in session.execute(sa.select(models.Trigger)).scalars().all():
+            sealed = (row.config or {}).get('secrets')
+            if sealed:
+                row.config = dict(row.config, secrets={
+                    name: box.rotate(token) for name, token in sealed.items()})
+                count += len(sealed)
+    return count
+
+
 def _add_commands(subparsers):
     db = subparsers.add_parser('db', help='database schema')
     db_sub = db.add_subparsers(dest='db_command')
@@ -28,16 +115,44 @@ def _add_commands(subparsers):
     upgrade.set_defaults(func=_upgrade)
     version = db_sub.add_parser('version', help='print the schema revision')
     version.set_defaults(func=_version)
+    sandbox = subparsers.add_parser('sandbox', help='the sandbox of tenant commands')
+    sandbox_sub = sandbox.add_subparsers(dest='sandbox_command')
+    sandbox_sub.required = True
+    check = sandbox_sub.add_parser('check', help='run one command in the configured '
+                                   'sandbox, as runs do; exit 1 if it cannot')
+    check.set_defaults(func=_sandbox_check)
+
+    secrets = subparsers.add_parser('secrets', help="local triggers' config.secrets")
+    secrets_sub = secrets.add_subparsers(dest='secrets_command')
+    secrets_sub.required = True
+    secrets_sub.add_parser('new-key', help='print a new Fernet key for [secrets] '
+                           'fernet_keys').set_defaults(func=_secrets)
+    secrets_sub.add_parser('rotate', help='re-encrypt every stored secret under the '
+                           'first key (then older keys can go)').set_defaults(
+                               func=_secrets)
+
+    stacks = subparsers.add_parser('stacks', help="this machine's git servers (local "
+                                   'provisioner)')
+    stacks_sub = stacks.add_subparsers(dest='stacks_command')
+    stacks_sub.required = True
+    listing = stacks_sub.add_parser('list', help='stacks and their server processes')
+    listing.set_defaults(func=_stacks)
+    for name, text in (('stop', 'stop git servers (until start or the next engine '
+                        'start)'), ('start', 'start stopped git servers now'),
+                       ('migrate', 'give stacks of the shared unix user one of their '
+                        'own (their git URLs change)')):
+        sub = stacks_sub.add_parser(name, help=text)
+        sub.add_argument('uuids', nargs='*', metavar='UUID')
+        sub.add_argument('--all', action='store_true', help='every stack')
+        sub.set_defaults(func=_stacks)
 
 
 def main(argv=None):
     conf = conf_pkg.CONF
     conf.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_commands))
     conf_pkg.parse_args(sys.argv[1:] if argv is None else argv, conf)
-    import os
-    os.makedirs(conf.state_path, mode=0o700, exist_ok=True)
-    conf.command.func(conf)
-    return 0
+    private.protect(conf)
+    return conf.command.func(conf) or 0
 
 
 if __name__ == '__main__':

@@ -30,6 +30,14 @@ class Forbidden(SolumGitError):
     message = 'not allowed'
 
 
+class Denied(Forbidden):
+    """403 for an access change: the service records it (``event``) once rolled back."""
+
+    def __init__(self, message, event):
+        super().__init__(message)
+        self.event = event
+
+
 class NotFound(SolumGitError):
     code = 404
 
@@ -39,6 +47,11 @@ class NotFound(SolumGitError):
 
 class Conflict(SolumGitError):
     code = 409
+
+
+class TooManyRequests(SolumGitError):
+    """429: a bounded resource (a stream) is in use by as many as it may be."""
+    code = 429
 
 
 class ServiceUnavailable(SolumGitError):

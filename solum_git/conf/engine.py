@@ -6,8 +6,11 @@ opts = [
     cfg.BoolOpt('in_process', default=True,
                 help='Run the engine inside solum-git-api. Set false when '
                      'solum-git-engine processes run separately.'),
-    cfg.FloatOpt('poll_interval', default=0.2, min=0.01,
-                 help='Seconds between looks for pending work.'),
+    cfg.FloatOpt('poll_interval', default=5.0, min=0.01,
+                 help='Seconds between looks for pending work: the safety net. '
+                      'A change reaches the engine at once by a cast '
+                      '([DEFAULT] transport_url) or, from the API\'s workers to '
+                      'the engine in their process, by a pipe.'),
     cfg.IntOpt('resync_interval', default=60, min=1,
                help='Seconds between drift checks of each stack.'),
     cfg.IntOpt('stack_threads', default=4, min=1,

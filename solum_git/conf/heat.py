@@ -1,10 +1,11 @@
 """[heat]: tenant git servers as Heat stacks (VM or Zun container)."""
-import copy
-
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from solum_git.conf import keystone_auth
+
 GROUP = 'heat'
+# bandit B104: a VM's git sshd serves the VM's network; ssh_cidr says who reaches it
+VM_SSH_LISTEN = '0.0.0.0'  # nosec B104
 
 opts = [
     cfg.StrOpt('server_type', default='vm',
@@ -32,7 +33,11 @@ opts = [
     cfg.IntOpt('container_memory', default=512, min=128,
                help='MiB of a container git server.'),
     cfg.PortOpt('ssh_port', default=22, help='Port the git sshd listens on.'),
-    cfg.StrOpt('ssh_listen_address', default='0.0.0.0',
+    cfg.PortOpt('http_port', default=443,
+                help='Port the git server\'s smart HTTPS front listens on.'),
+    cfg.StrOpt('http_cidr', default='0.0.0.0/0',
+               help='Addresses allowed to reach the HTTPS port.'),
+    cfg.StrOpt('ssh_listen_address', default=VM_SSH_LISTEN,
                help='Address the git sshd binds on a VM git server.'),
     cfg.StrOpt('ssh_cidr', default='0.0.0.0/0',
                help='Who may reach the git sshd (security group rule).'),
@@ -68,21 +73,8 @@ opts = [
 def register_opts(conf):
     conf.register_opts(opts, group=GROUP)
     # credentials for Heat/Nova; unset: [keystone_authtoken]'s are used
-    ks_loading.register_auth_conf_options(conf, GROUP)
-    ks_loading.register_session_conf_options(conf, GROUP)
-
-
-def _password_opts():
-    """For the sample only: keystoneauth registers a plugin's options when it loads."""
-    opts = []
-    for opt in ks_loading.get_auth_plugin_conf_options('password'):
-        opt = copy.copy(opt)
-        opt.required = False  # only needed when auth_type = password
-        opts.append(opt)
-    return opts
+    keystone_auth.register(conf, GROUP)
 
 
 def list_opts():
-    return {GROUP: (opts + ks_loading.get_session_conf_options()
-                    + ks_loading.get_auth_common_conf_options()
-                    + _password_opts())}
+    return {GROUP: opts + keystone_auth.sample_opts()}

@@ -5,6 +5,7 @@ GROUP = 'hook'
 opts = [
     cfg.URIOpt('callback_url', schemes=['http', 'https'],
                help='URL git servers post push events to. Default: '
+                    '<[api] public_url>/v1/hooks/post-receive, else '
                     'http://<api host>:<api port>/v1/hooks/post-receive'),
     cfg.IntOpt('max_skew', default=300, min=1,
                help='Seconds a signed callback stays valid.'),
@@ -22,12 +23,3 @@ def register_opts(conf):
 
 def list_opts():
     return {GROUP: opts}
-
-
-def callback_url(conf):
-    if conf.hook.callback_url:
-        return conf.hook.callback_url
-    host = conf.api.host
-    if host in ('0.0.0.0', '::'):
-        host = '127.0.0.1'
-    return 'http://%s:%d/v1/hooks/post-receive' % (host, conf.api.port)

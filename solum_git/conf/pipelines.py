@@ -6,8 +6,8 @@ opts = [
     cfg.ListOpt('enabled', default=['local', 'webhook', 'solum'],
                 help='Pipeline drivers (entry points in solum_git.pipelines) '
                      'this service runs; runs of other types end in ERROR. The '
-                     'local runner executes tenants\' commands on this host: '
-                     'leave it out where tenants are not trusted.'),
+                     'local runner executes tenants\' commands on this host, '
+                     'in the sandbox of [sandbox] (docs/security.rst).'),
     cfg.IntOpt('workers', default=4, min=1,
                help='Runs one engine executes at the same time.'),
     cfg.IntOpt('max_attempts', default=3, min=1,
@@ -31,7 +31,12 @@ opts = [
                       'restart are started again.'),
     cfg.IntOpt('keep_runs', default=5, min=1,
                help='Work dirs kept per local trigger (the one serving the '
-                    'app is always kept).'),
+                    'app is always kept): the builds a rollback can serve '
+                    'again, and the app logs GET .../runs/{uuid}/app-log shows.'),
+    cfg.IntOpt('app_log_bytes', default=4 * 1024 * 1024, min=4096,
+               help='Bytes of a local app\'s output kept in app.log; past that '
+                    'it moves to app.log.1 (the one before is dropped) and a new '
+                    'app.log starts.'),
     cfg.FloatOpt('webhook_timeout', default=10.0, min=0.1,
                  help='Seconds a webhook receiver has to answer.'),
     cfg.IntOpt('retry_max_attempts', default=6, min=1,
@@ -43,9 +48,10 @@ opts = [
     cfg.FloatOpt('retry_backoff_max', default=300.0, min=0.01,
                  help='Longest wait between two delivery attempts.'),
     cfg.BoolOpt('webhook_allow_private', default=False,
-                help='Allow webhook URLs that resolve to loopback, private or '
-                     'link-local addresses (off: a tenant cannot make the '
-                     'service call its own network).'),
+                help='Allow webhook URLs that resolve to loopback, private, '
+                     'link-local or other non-public addresses (off: a tenant '
+                     'cannot make the service call its own host or networks; '
+                     'checked when a trigger is made and at each delivery).'),
     cfg.IntOpt('flush_interval', default=300, min=1,
                help='Seconds between requests to every git server to deliver '
                     'the push events it spooled while the API was down (also '

@@ -1,5 +1,7 @@
-from keystoneauth1 import loading as ks_loading
+"""[solum]: the Solum API that solum triggers call."""
 from oslo_config import cfg
+
+from solum_git.conf import keystone_auth
 
 GROUP = 'solum'
 
@@ -15,15 +17,17 @@ opts = [
                                    'Keystone: development and tests)')],
                help='How workflow requests to Solum are authenticated. '
                     '(``timeout`` below, default 15 s, bounds each request.)'),
+    cfg.IntOpt('deploy_token_max_age', default=7 * 24 * 3600, min=1,
+               help='Seconds a solum trigger\'s deploy token is handed to Solum '
+                    'before a run makes the next one; the one before is revoked at '
+                    'the rotation after (a token lives at most twice this).'),
 ]
 
 
 def register_opts(conf):
     conf.register_opts(opts, group=GROUP)
-    ks_loading.register_session_conf_options(conf, GROUP)
-    ks_loading.register_auth_conf_options(conf, GROUP)
+    keystone_auth.register(conf, GROUP)
 
 
 def list_opts():
-    return {GROUP: (opts + ks_loading.get_session_conf_options()
-                    + ks_loading.get_auth_common_conf_options())}
+    return {GROUP: opts + keystone_auth.sample_opts()}

@@ -4,8 +4,12 @@ A claim is one conditional UPDATE (QUEUED, or RUNNING with an expired lease ->
 RUNNING owned by this engine), so two engines never execute one run at once.
 While a run executes, its lease is renewed and its log copied to the database;
 an engine that dies leaves a lease that expires, and another engine takes the
-run over. Local runs of one trigger execute one at a time, in push order, so
-deploys never overtake each other.
+run over (at once when the dead engine was on this machine, leases.py, or left
+the coordination group, ownership.py). With coordination, a run is claimed by
+the engine the hash ring gives its stack. Runs
+of one trigger of a ``serial_per_trigger`` pipeline (local, solum) execute one at a
+time, in push order, so deploys never overtake each other. What a pipeline
+can do is asked of its driver (pipelines/base.py), never of its name.
 """
 import concurrent.futures
 import datetime
@@ -14,17 +18,26 @@ import os
 import shutil
 import threading
 import time
+from typing import Any, List, Optional, Tuple
 
 import sqlalchemy as sa
 
+from solum_git.common import gitssh
+from solum_git.common import secretbox
+from solum_git.common import states
+from solum_git.common import urls
+from solum_git.db import api as db_api
 from solum_git.db import models
-from solum_git.db import retry
+from solum_git.engine import sandbox_uids
 from solum_git.engine import service
+from solum_git.engine import solum_tokens
+from solum_git.messaging import events
 from solum_git import pipelines
 from solum_git.pipelines import base
 from solum_git.pipelines import source as source_mod
 
 LOG = logging.getLogger(__name__)
+RunStatus = states.RunStatus
 Run = models.Run
 ZERO = '0' * 40
 # delivery log entries kept per run (redeliveries must not grow it without end)
@@ -35,97 +48,138 @@ def _seconds(value):
     return datetime.timedelta(seconds=value)
 
 
-def api_url(conf):
-    if conf.api.public_url:
-        return conf.api.public_url.rstrip('/')
-    host = conf.api.host if conf.api.host not in ('0.0.0.0', '::') else '127.0.0.1'
-    return 'http://%s:%d' % ('[%s]' % host if ':' in host else host, conf.api.port)
-
-
-def _claimable(now):
+def _claimable(now, dead=()):
+    """QUEUED and due, or RUNNING under an expired lease or a dead engine's."""
+    running = Run.lease_expires < now
+    if dead:
+        running = sa.or_(running, Run.lease_owner.in_(list(dead)))
     return sa.or_(
-        sa.and_(Run.status == base.QUEUED,
+        sa.and_(Run.status == RunStatus.QUEUED,
                 sa.or_(Run.next_attempt_at.is_(None), Run.next_attempt_at <= now)),
-        sa.and_(Run.status == base.RUNNING, Run.lease_expires < now))
+        sa.and_(Run.status == RunStatus.RUNNING, running))
 
 
 class RunWorker(service.Worker):
     name = 'runs'
 
-    def __init__(self, engine):
+    def __init__(self, engine: service.Engine):
         super().__init__(engine)
         self.opts = self.conf.pipelines
         self.pool = concurrent.futures.ThreadPoolExecutor(
             self.opts.workers, thread_name_prefix='solum-git-run')
-        self.busy = {}  # run id -> its stop event
-        self.drivers = {}
+        self.busy: dict[int, threading.Event] = {}  # run id -> its stop event
+        self.drivers: dict[str, base.Pipeline] = {}
         self._lock = threading.Lock()
         self._next_app_check = 0.0
+        self._retry_due: Optional[float] = None  # monotonic time of our next retry
+        self._uids: dict[str, int] = {}  # project id -> its sandbox uid (fixed once allocated)
 
     # -- claiming
 
-    def max_attempts(self, run_type):
-        return (self.opts.max_attempts if run_type == 'local'
-                else max(self.opts.retry_max_attempts, self.opts.max_attempts))
+    def capabilities(self, run_type: str) -> Any:
+        """The driver of ``run_type``, or the ABC's defaults when it is not enabled."""
+        return self.driver(run_type) or base.Pipeline
 
-    def _blocked(self, session, run, now):
-        """A local run waits for the earlier runs of its trigger (deploy order)."""
-        if run.type != 'local' or run.trigger_id is None:
+    def max_attempts(self, run_type: str) -> int:
+        return self.capabilities(run_type).max_attempts(self.opts)
+
+    def _blocked(self, session, run, now, dead=()):
+        """A serial pipeline's run waits for the earlier runs of its trigger."""
+        if not self.capabilities(run.type).serial_per_trigger or run.trigger_id is None:
             return False
+        running = Run.lease_expires >= now
+        if dead:
+            running = sa.and_(running, Run.lease_owner.notin_(list(dead)))
         return session.execute(sa.select(Run.id).where(
             Run.trigger_id == run.trigger_id, Run.id != run.id,
-            sa.or_(sa.and_(Run.status == base.QUEUED, Run.id < run.id),
-                   sa.and_(Run.status == base.RUNNING, Run.lease_expires >= now)))
+            sa.or_(sa.and_(Run.status == RunStatus.QUEUED, Run.id < run.id),
+                   sa.and_(Run.status == RunStatus.RUNNING, running)))
             .limit(1)).first() is not None
 
-    def claim(self, count):
+    def claim(self, count: int) -> List[Tuple[int, int]]:
         """Claim up to ``count`` runs; return [(run id, attempts)]."""
         now = models.utcnow()
+        ownership = self.engine.ownership
         with self.db.reader() as session:
+            # engines that died (gone from the group, or from this machine):
+            # their runs are taken over now
+            dead = ownership.dead(session.execute(
+                sa.select(Run.lease_owner).distinct().where(
+                    Run.status == RunStatus.RUNNING, Run.lease_expires >= now,
+                    Run.lease_owner != self.engine.engine_id)).scalars())
+            # a run is the work of its stack's owner on the ring (a local run
+            # reads its repo on the stack's host)
             candidates = session.execute(
-                sa.select(Run.id, Run.type, Run.trigger_id, Run.status, Run.attempts)
-                .where(_claimable(now)).order_by(Run.id).limit(count * 4 + 8)).all()
+                sa.select(Run.id, Run.type, Run.trigger_id, Run.status, Run.attempts,
+                          models.Stack.uuid, models.Stack.ssh_host)
+                .join(models.Push, Run.push_id == models.Push.id)
+                .join(models.Stack, models.Push.stack_id == models.Stack.id)
+                .where(_claimable(now, dead)).order_by(Run.id)
+                .limit((count * 4 + 8) * ownership.size())).all()
             candidates = [c for c in candidates if c.id not in self.busy
-                          and not self._blocked(session, c, now)]
-        claimed = []
+                          and self.engine.owns(c)
+                          and not self._blocked(session, c, now, dead)]
+        claimed: List[Tuple[int, int]] = []
         for c in candidates:
             if len(claimed) >= count:
                 break
-            if retry.on_lock(lambda: self._claim_one(c, now)):
+            if self._claim_one(c, now, dead):
                 claimed.append((c.id, (c.attempts or 0) + 1))
         return claimed
 
-    def _claim_one(self, c, now):
+    @db_api.retry_on_lock
+    def _claim_one(self, c, now, dead=()):
         with self.db.writer() as session:
-            if c.status == base.RUNNING and c.attempts >= self.max_attempts(c.type):
+            if c.status == RunStatus.RUNNING and c.attempts >= self.max_attempts(c.type):
                 session.execute(sa.update(Run).where(
-                    Run.id == c.id, _claimable(now)).values(
-                        status=base.ERROR, finished_at=now, lease_owner=None,
+                    Run.id == c.id, _claimable(now, dead)).values(
+                        status=RunStatus.ERROR, finished_at=now, lease_owner=None,
                         lease_expires=None, status_reason='the engine running it '
                         'stopped responding %d times' % c.attempts))
                 return False
             return session.execute(sa.update(Run).where(
-                Run.id == c.id, _claimable(now)).values(
-                    status=base.RUNNING, lease_owner=self.engine.engine_id,
+                Run.id == c.id, _claimable(now, dead)).values(
+                    status=RunStatus.RUNNING, lease_owner=self.engine.engine_id,
                     lease_expires=now + _seconds(self.conf.engine.lease_seconds),
                     attempts=Run.attempts + 1, next_attempt_at=None,
                     started_at=sa.func.coalesce(Run.started_at, now),
                     updated_at=now)).rowcount == 1
 
-    def check_apps(self):
-        """Local apps follow their triggers: gone with them, back after a restart."""
-        if time.monotonic() < self._next_app_check or 'local' not in self.opts.enabled:
+    def check_apps(self) -> None:
+        """Apps follow their triggers: gone with them, back after a restart."""
+        if time.monotonic() < self._next_app_check:
             return
         self._next_app_check = time.monotonic() + self.opts.app_check_interval
-        reconcile = getattr(self.driver('local'), 'reconcile', None)
-        if reconcile is None:
-            return
-        with self.db.reader() as session:
-            live = set(session.execute(sa.select(models.Trigger.uuid).where(
-                models.Trigger.type == 'local')).scalars())
-        reconcile(live)
+        for run_type in self.opts.enabled:
+            driver = self.driver(run_type)
+            if driver is None or not driver.runs_apps:
+                continue
+            with self.db.reader() as session:
+                rows = session.execute(
+                    sa.select(models.Trigger.uuid, models.Repo.project_id)
+                    .join(models.Repo, models.Repo.id == models.Trigger.repo_id)
+                    .where(models.Trigger.type == run_type)).all()
+            driver.reconcile({row.uuid: self.sandbox_uid(row.project_id) for row in rows})
 
-    def run_once(self):
+    def sandbox_uid(self, project_id: str) -> int:
+        """The project's own uid for its local commands (allocated on first use)."""
+        uid = self._uids.get(project_id)
+        if uid is None:
+            uid = self._uids[project_id] = sandbox_uids.uid_for(
+                self.db, self.conf.sandbox, project_id)
+        return uid
+
+    def wait_seconds(self) -> float:
+        now = time.monotonic()
+        with self._lock:
+            if self._retry_due is not None and self._retry_due <= now:
+                self._retry_due = None      # the pass just made took it
+            due = [when for when in (self._next_app_check, self._retry_due)
+                   if when is not None and when > now]
+        # a little after: the database's clock decides when a retry is claimable
+        return min([self.interval] + [when - now + 0.05 for when in due])
+
+    def run_once(self) -> bool:
         if self.engine.stopping.is_set():
             return False
         self.check_apps()
@@ -142,7 +196,7 @@ class RunWorker(service.Worker):
 
     # -- executing
 
-    def driver(self, run_type):
+    def driver(self, run_type: str) -> Optional[base.Pipeline]:
         if run_type not in self.opts.enabled:
             return None
         with self._lock:
@@ -152,18 +206,16 @@ class RunWorker(service.Worker):
 
     def _source(self, stack, repo_name):
         """The provisioner's local path when it has one, else SSH as the admin."""
-        repo_path = getattr(self.engine.provisioner, 'repo_path', None)
-        if repo_path is not None:
-            path = repo_path(stack, repo_name)
-            if path and os.path.isdir(path):
-                return source_mod.Source(path)
-        if not (stack.admin_private_key and stack.ssh_host and stack.ssh_host_keys):
+        path = self.engine.provisioner.repo_path(stack, repo_name)
+        if path and os.path.isdir(path):
+            return source_mod.Source(path)
+        ssh = gitssh.Ssh.for_stack(stack)
+        if ssh is None:
             return None
-        ssh = source_mod.Ssh(stack.ssh_host, stack.ssh_port, stack.ssh_user,
-                             stack.admin_private_key, stack.ssh_host_keys.splitlines())
         return source_mod.Source(ssh.repo_url(repo_name), ssh.env(), ssh)
 
-    def load_spec(self, run_id, attempt, stop):
+    def load_spec(self, run_id: int, attempt: int,
+                  stop: threading.Event) -> Tuple[Optional[base.RunSpec], Optional[str]]:
         with self.db.reader() as session:
             found = session.execute(
                 sa.select(Run, models.Push, models.Repo, models.Stack, models.Trigger)
@@ -178,42 +230,69 @@ class RunWorker(service.Worker):
             if trigger is None:
                 return None, 'its trigger was deleted'
             work_dir = os.path.join(self.conf.state_path, 'runs', run.uuid)
+            rollback = _rollback_target(session, run)
             log = base.RunLog(os.path.join(work_dir, 'log'), self.opts.max_log_bytes)
             if attempt > 1:
                 log.note('attempt %d' % attempt)
-            source = self._source(stack, repo.name) if run.type != 'solum' else None
+            driver = self.capabilities(run.type)
+            source = self._source(stack, repo.name) if driver.uses_source else None
             before = next((r['old'] for r in push.refs or [] if r['ref'] == run.ref), ZERO)
-            host = '[%s]' % stack.ssh_host if ':' in (stack.ssh_host or '') else \
-                stack.ssh_host
+            config = dict(trigger.config or {})
+            sealed = config.pop('secrets', None) or {}
             spec = base.RunSpec(
                 uuid=run.uuid, type=run.type, ref=run.ref, before=before,
                 commit=run.commit, attempt=attempt,
                 repo={'uuid': repo.uuid, 'name': repo.name, 'project_id': repo.project_id,
                       'default_branch': repo.default_branch,
-                      'git_url': 'ssh://%s@%s:%s/%s' % (stack.ssh_user, host,
-                                                        stack.ssh_port or 22, repo.name)},
+                      'git_url': urls.git_url(stack.ssh_user, stack.ssh_host or '',
+                                              stack.ssh_port, repo.name)},
                 push={'uuid': push.uuid, 'push_id': push.push_id, 'pusher': push.pusher,
                       'pushed_at': push.pushed_at, 'refs': list(push.refs or [])},
-                trigger={'uuid': trigger.uuid, 'config': dict(trigger.config or {}),
-                         'user_id': trigger.user_id, 'branches': trigger.branches},
+                trigger={'uuid': trigger.uuid, 'config': config,
+                         'user_id': trigger.user_id, 'branches': trigger.branches,
+                         'trust_id': trigger.trust_id},
                 source=source, work_dir=work_dir, log=log, stopping=stop,
-                api_url=api_url(self.conf))
-            return spec, None
+                api_url=urls.api_url(self.conf), rollback=rollback)
+            spec.trigger['config_version'] = trigger.config_version
+        try:
+            spec.secrets = secretbox.open_all(self.conf, sealed)
+        except (secretbox.NoKey, secretbox.Undecryptable) as e:
+            log.note('config.secrets: %s' % e)
+            if spec.source is not None:
+                spec.source.close()
+            return None, 'config.secrets: %s' % e
+        log.mask(spec.secrets.values())
+        if trigger.deploy_token_id:
+            # a solum trigger's token, rotated when due (engine/solum_tokens.py)
+            spec.trigger['source_url'], rotated = solum_tokens.source_url(
+                self.db, self.conf, run.trigger_id)
+            if rotated is not None:
+                self.engine.notify(rotated)
+        if driver.sandboxed:
+            try:
+                spec.sandbox_uid = self.sandbox_uid(spec.repo['project_id'])
+            except sandbox_uids.NoFreeUid as e:
+                log.note(str(e))
+                if spec.source is not None:
+                    spec.source.close()
+                return None, str(e)
+        return spec, None
 
     def _execute(self, run_id, attempt, stop):
         spec = None
         keeper = None
         try:
             spec, why = self.load_spec(run_id, attempt, stop)
+            self._tell(events.RUN_START, run_id, attempt)
             if spec is None:
-                result = base.Result(base.ERROR, why)
+                result = base.Result(RunStatus.ERROR, why)
             else:
                 driver = self.driver(spec.type)
                 if driver is None:
-                    result = base.Result(base.ERROR, 'the %s pipeline is not enabled on '
+                    result = base.Result(RunStatus.ERROR, 'the %s pipeline is not enabled on '
                                          'this service ([pipelines] enabled)' % spec.type)
-                elif spec.source is None and spec.type == 'local':
-                    result = base.Result(base.ERROR, 'the git server of this repo is not '
+                elif spec.source is None and driver.needs_source:
+                    result = base.Result(RunStatus.ERROR, 'the git server of this repo is not '
                                          'reachable yet (no address or admin key)')
                 else:
                     keeper = _Keeper(self, run_id, spec)
@@ -221,7 +300,7 @@ class RunWorker(service.Worker):
                     result = driver.execute(spec)
         except Exception as e:
             LOG.exception('run %s failed', run_id)
-            result = base.Result(base.ERROR, 'internal error: %s' % e)
+            result = base.Result(RunStatus.ERROR, 'internal error: %s' % e)
             if spec is not None:
                 spec.log.note('internal error: %s' % e)
         finally:
@@ -235,8 +314,8 @@ class RunWorker(service.Worker):
             LOG.exception('run %s: cannot record its result; its lease will expire and '
                           'another pass will take it over', run_id)
         finally:
-            if spec is not None and spec.type != 'local':
-                # only a local run's work dir is used afterwards (its app); logs are in the DB
+            if spec is not None and not self.capabilities(spec.type).keeps_work_dir:
+                # logs are in the DB; a kept work dir is used afterwards (its app)
                 shutil.rmtree(spec.work_dir, ignore_errors=True)
             with self._lock:
                 self.busy.pop(run_id, None)
@@ -246,29 +325,37 @@ class RunWorker(service.Worker):
         return min(self.opts.retry_backoff_max,
                    self.opts.retry_backoff * 2 ** max(attempt - 1, 0))
 
-    def finish(self, run_id, attempt, spec, result):
+    def finish(self, run_id: int, attempt: int, spec: Optional[base.RunSpec],
+               result: base.Result) -> None:
         now = models.utcnow()
         values = {'lease_owner': None, 'lease_expires': None, 'updated_at': now}
         if spec is not None:
             values['log'] = spec.log.text()
         status = result.status
-        if self.engine.stopping.is_set() and status != base.SUCCESS:
+        if self.engine.stopping.is_set() and status != RunStatus.SUCCESS:
             # cut short by our own stop: another engine (or this one, restarted) redoes it
-            values.update(status=base.QUEUED, status_reason='engine stopped during the '
+            values.update(status=RunStatus.QUEUED, status_reason='engine stopped during the '
                           'run; queued again')
-        elif status == base.RETRY and attempt < self.opts.retry_max_attempts:
+        elif status == RunStatus.RETRY and attempt < self.opts.retry_max_attempts:
             wait = self._backoff(attempt)
-            values.update(status=base.QUEUED, next_attempt_at=now + _seconds(wait),
+            with self._lock:
+                when = time.monotonic() + wait
+                if self._retry_due is None or when < self._retry_due:
+                    self._retry_due = when
+            values.update(status=RunStatus.QUEUED, next_attempt_at=now + _seconds(wait),
                           status_reason='%s; attempt %d of %d failed, next in %.0f s'
                           % (result.reason, attempt, self.opts.retry_max_attempts, wait))
         else:
-            if status == base.RETRY:
-                status = base.FAILED
+            if status == RunStatus.RETRY:
+                status = RunStatus.FAILED
                 result.reason = '%s; gave up after %d attempts' % (result.reason, attempt)
             values.update(status=status, status_reason=result.reason, finished_at=now)
             if result.app_url:
                 values['app_url'] = result.app_url
+            if spec is not None:
+                values['config_version'] = spec.trigger.get('config_version')
 
+        @db_api.retry_on_lock
         def record():
             with self.db.writer() as session:
                 if result.delivery is not None:
@@ -276,12 +363,41 @@ class RunWorker(service.Worker):
                         Run.id == run_id)).scalar() or []
                     values['deliveries'] = (list(deliveries)
                                             + [result.delivery])[-MAX_DELIVERIES:]
+                if (values.get('status') == RunStatus.SUCCESS and result.app_url
+                        and spec is not None and self.capabilities(spec.type).runs_apps):
+                    _number_release(session, run_id, values)
                 session.execute(sa.update(Run).where(
                     Run.id == run_id, Run.lease_owner == self.engine.engine_id,
-                    Run.status == base.RUNNING).values(**values))
-        retry.on_lock(record)
+                    Run.status == RunStatus.RUNNING).values(**values))
+        record()
+        if values['status'] in states.RUN_FINAL:
+            self._tell(events.RUN_END, run_id, attempt)
 
-    def close(self):
+    def _tell(self, event: str, run_id: int, attempt: int) -> None:
+        """Notify ``event`` of the run as the database has it now."""
+        if not self.engine.notifier.enabled:
+            return
+        try:
+            with self.db.reader() as session:
+                found = session.execute(
+                    sa.select(Run, models.Push.uuid, models.Repo.uuid, models.Repo.project_id,
+                              models.Trigger.uuid)
+                    .join(models.Push, models.Push.id == Run.push_id)
+                    .join(models.Repo, models.Repo.id == models.Push.repo_id)
+                    .outerjoin(models.Trigger, models.Trigger.id == Run.trigger_id)
+                    .where(Run.id == run_id)).first()
+            if found is None:
+                return
+            run, push_uuid, repo_uuid, project_id, trigger_uuid = found
+            self.engine.notifier.emit(
+                None, event, run_id=run.uuid, push_id=push_uuid, repo_id=repo_uuid,
+                trigger_id=trigger_uuid, project_id=project_id, type=run.type, ref=run.ref,
+                commit=run.commit, attempt=attempt, status=run.status,
+                status_reason=run.status_reason)
+        except Exception:
+            LOG.exception('run %s: %s not sent', run_id, event)
+
+    def close(self) -> None:
         with self._lock:
             stops = list(self.busy.values())
         for stop in stops:
@@ -292,6 +408,45 @@ class RunWorker(service.Worker):
                 driver.close()
             except Exception:
                 LOG.exception('closing the %s pipeline failed', driver.name)
+
+
+def _rollback_target(session, run):
+    """{'run_uuid', 'release', 'commit', 'serving'} of the release a rollback run
+    serves again."""
+    if not run.rollback_of:
+        return None
+    target = session.execute(sa.select(Run.uuid, Run.release, Run.commit).where(
+        Run.uuid == run.rollback_of)).first()
+    if target is None:
+        return {'run_uuid': run.rollback_of, 'release': None, 'commit': run.commit,
+                'serving': False}
+    newest = session.execute(sa.select(sa.func.max(Run.release)).where(
+        Run.trigger_id == run.trigger_id)).scalar()
+    # the serving release itself: a redeploy (new config), not a step back
+    return {'run_uuid': target.uuid, 'release': target.release, 'commit': target.commit,
+            'serving': target.release is not None and target.release == newest}
+
+
+def _number_release(session, run_id, values):
+    """A deploy that serves is its trigger's next release; its reason says how to
+    go back to the release before it."""
+    trigger_id = session.execute(sa.select(Run.trigger_id).where(Run.id == run_id)).scalar()
+    if trigger_id is None:
+        return
+    # a redelivered release is deployed anew: a new number, and the hint names another run
+    newest = session.execute(sa.select(sa.func.max(Run.release)).where(
+        Run.trigger_id == trigger_id)).scalar()
+    previous = session.execute(
+        sa.select(Run.uuid, Run.release).where(Run.trigger_id == trigger_id,
+                                               Run.release.isnot(None), Run.id != run_id)
+        .order_by(Run.release.desc()).limit(1)).first()
+    number = (newest or 0) + 1
+    values['release'] = number
+    reason = '%s as release %d' % (values.get('status_reason') or 'deployed', number)
+    if previous is not None:
+        reason += (' (to roll back to release %d: solum-git rollback %s)'
+                   % (previous.release, previous.uuid))
+    values['status_reason'] = reason
 
 
 class _Keeper:
@@ -323,7 +478,7 @@ class _Keeper:
             if version != synced:
                 values['log'] = self.spec.log.text()
             try:
-                kept = retry.on_lock(lambda: self._renew(values))
+                kept = self._renew(values)
             except Exception:
                 LOG.exception('run %s: lease renewal failed; retrying', self.run_id)
                 continue
@@ -334,9 +489,10 @@ class _Keeper:
                 self.spec.stopping.set()
                 return
 
+    @db_api.retry_on_lock
     def _renew(self, values):
         with self.worker.db.writer() as session:
             return session.execute(sa.update(Run).where(
-                Run.id == self.run_id, Run.status == base.RUNNING,
+                Run.id == self.run_id, Run.status == RunStatus.RUNNING,
                 Run.lease_owner == self.worker.engine.engine_id).values(
                     **values)).rowcount

@@ -2,13 +2,22 @@
 
 Workers (stacks: servers + gitolite config; runs: pipelines) each own one
 kind of work and are woken by ``notify`` or by their own poll interval. Several
-engines (processes) may run against one database: workers claim rows with
-leases, so no change is applied twice or lost.
+engines (processes) may run against one database: with ``[coordination]
+backend_url`` the engines split the stacks by a hash ring (ownership.py), and
+workers claim rows with leases (and a tooz lock per stack), so no change is
+applied twice or lost.
 """
 import logging
-import socket
 import threading
-import uuid
+from typing import Any, Iterable, Optional
+
+from oslo_config import cfg
+
+from solum_git.db import api as db_api
+from solum_git.engine import leases
+from solum_git.engine import ownership
+from solum_git.messaging import notifier
+from solum_git.provisioners import base
 
 LOG = logging.getLogger(__name__)
 
@@ -18,25 +27,30 @@ class Worker:
 
     name = 'worker'
 
-    def __init__(self, engine):
+    def __init__(self, engine: 'Engine'):
         self.engine = engine
         self.conf = engine.conf
         self.db = engine.db
         self._wake = threading.Event()
-        self._thread = None
+        self._thread: Optional[threading.Thread] = None
 
     @property
-    def interval(self):
+    def interval(self) -> float:
         return self.conf.engine.poll_interval
 
-    def wake(self, stack_id=None, **kwargs):
+    def wake(self, stack_id: Optional[int] = None, **kwargs: Any) -> None:
         self._wake.set()
 
-    def run_once(self):
+    def wait_seconds(self) -> float:
+        """How long to sleep when idle: the poll, or less if the worker knows of
+        work due sooner (a retry, a server being built)."""
+        return self.interval
+
+    def run_once(self) -> bool:
         """Do the pending work; return True if there may be more right away."""
         raise NotImplementedError
 
-    def close(self):
+    def close(self) -> None:
         """Release what the worker holds (processes, connections) at stop."""
 
     def _loop(self):
@@ -47,38 +61,76 @@ class Worker:
                 LOG.exception('%s: pass failed; retrying', self.name)
                 more = False
             if not more:
-                self._wake.wait(self.interval)
+                self._wake.wait(self.wait_seconds())
                 self._wake.clear()
 
-    def start(self):
+    def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, daemon=True,
                                         name='solum-git-%s' % self.name)
         self._thread.start()
 
-    def join(self, timeout=None):
+    def join(self, timeout: Optional[float] = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
 
 
 class Engine:
-    def __init__(self, conf, db, provisioner, worker_classes=()):
+    def __init__(self, conf: cfg.ConfigOpts, db: db_api.Database,
+                 provisioner: base.Provisioner, worker_classes: Iterable[type] = (),
+                 backup_store: Optional[Any] = None, notifier_: Optional[Any] = None):
         self.conf = conf
         self.db = db
         self.provisioner = provisioner
-        # who holds a lease: unique per process, readable in the DB
-        self.engine_id = '%s:%s' % (socket.gethostname()[:40], uuid.uuid4().hex[:12])
+        self.backup_store = backup_store
+        # notifications (solum_git.messaging.notifier.Events)
+        self.notifier = notifier_ if notifier_ is not None else notifier.Events()
+        # who holds a lease: host, machine, pid and start time (leases.py)
+        self.engine_id = leases.holder_id()
         self.stopping = threading.Event()
+        self.ownership = ownership.load(
+            conf, self.engine_id,
+            provisioner.engine_host() if provisioner.host_bound else None)
         self.workers = [cls(self) for cls in worker_classes]
 
-    def notify(self, stack_id, resync=False):
+    # -- which stacks are this engine's ------------------------------------------------
+    def owns(self, stack: Any) -> bool:
+        """Whether the ring gives this engine ``stack`` (a row: uuid, ssh_host...)."""
+        host = self.provisioner.stack_host(stack) if self.provisioner.host_bound else None
+        return self.ownership.owns(stack.uuid, host)
+
+    def claim_stack(self, stack_id: int) -> bool:
+        """The stack's tooz lock, then its lease row; True if both are taken."""
+        name = 'solum-git-stack-%d' % stack_id
+        if not self.ownership.lock(name):
+            return False
+        try:
+            taken = leases.claim_stack(self.db, stack_id, self.engine_id,
+                                       self.conf.engine.lease_seconds,
+                                       judge=self.ownership.dead)
+        except BaseException:
+            self.ownership.unlock(name)
+            raise
+        if not taken:
+            self.ownership.unlock(name)
+        return taken
+
+    def release_stack(self, stack_id: int) -> None:
+        try:
+            leases.release_stack(self.db, stack_id, self.engine_id)
+        finally:
+            self.ownership.unlock('solum-git-stack-%d' % stack_id)
+
+    def notify(self, stack_id: int, resync: bool = False) -> None:
         for worker in self.workers:
             worker.wake(stack_id, resync=resync)
 
-    def start(self):
+    def start(self) -> None:
+        # in the group (and so on the rings) before the first pass
+        self.ownership.start()
         for worker in self.workers:
             worker.start()
 
-    def stop(self, timeout=10):
+    def stop(self, timeout: float = 10) -> None:
         self.stopping.set()
         for worker in self.workers:
             worker.wake()
@@ -86,3 +138,5 @@ class Engine:
             worker.join(timeout)
         for worker in self.workers:
             worker.close()
+        # leaving the group last: the stacks move once this engine is done
+        self.ownership.stop()

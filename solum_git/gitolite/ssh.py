@@ -6,6 +6,11 @@ import subprocess
 import tempfile
 import threading
 import time
+from typing import Any
+
+from solum_git.common import procs
+
+DIR_PREFIX = 'solum-git-ssh-'
 
 
 class ConnectError(Exception):
@@ -18,22 +23,25 @@ class Multiplexer:
     Every ssh connection costs a key exchange (~100-300 ms here); git, the
     gitolite commands and the checks of one pass then ride one connection. The
     masters are this process's children: reaped here, closed when idle (an open
-    connection holds an sshd child of ~15 MB on the server).
+    connection holds an sshd child of ~15 MB on the server), and tethered, so
+    they die with the engine even when it is killed (and their sshd sessions
+    with them). Spawn them from long-lived threads only (procs.py).
     """
 
-    def __init__(self, idle_seconds=30):
+    def __init__(self, idle_seconds: float = 30):
         self.idle_seconds = idle_seconds
-        self.dir = tempfile.mkdtemp(prefix='solum-git-ssh-')
-        self._masters = {}
+        _remove_dead_dirs()
+        self.dir = tempfile.mkdtemp(prefix='%s%d-' % (DIR_PREFIX, os.getpid()))
+        self._masters: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closed = False
 
-    def socket_for(self, client):
+    def socket_for(self, client: Any) -> str:
         ident = '\0'.join([client.host, str(client.port), client.user,
                            client.key_path, _read(client.known_hosts)])
         return os.path.join(self.dir, hashlib.sha256(ident.encode()).hexdigest()[:20])
 
-    def ensure(self, client):
+    def ensure(self, client: Any) -> str:
         """Start the master for ``client``'s server unless one is up; its socket."""
         path = self.socket_for(client)
         with self._lock:
@@ -48,22 +56,24 @@ class Multiplexer:
             argv = client.ssh_argv(mux=False) + [
                 '-M', '-N', '-S', path, '-o', 'ControlPersist=no',
                 '-p', str(client.port), '%s@%s' % (client.user, client.host)]
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(procs.tethered(argv), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                     start_new_session=True)
             deadline = time.monotonic() + client.connect_timeout + 5
             while not os.path.exists(path):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     _stop(proc)
-                    err = proc.stderr.read().decode(errors='replace')
-                    proc.stderr.close()
+                    stderr = proc.stderr  # a pipe: stderr=PIPE above
+                    err = stderr.read().decode(errors='replace') if stderr else ''
+                    if stderr:
+                        stderr.close()
                     raise ConnectError('cannot connect to %s:%s: %s' % (
                         client.host, client.port, _last_lines(err) or 'timed out'))
                 time.sleep(0.01)
             self._masters[path] = (proc, time.monotonic())
             return path
 
-    def reap(self):
+    def reap(self) -> None:
         """Close idle masters, forget dead ones."""
         now = time.monotonic()
         with self._lock:
@@ -72,13 +82,34 @@ class Multiplexer:
                     _stop(proc)
                     del self._masters[path]
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             self._closed = True
             masters, self._masters = self._masters, {}
         for proc, _used in masters.values():
             _stop(proc)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _remove_dead_dirs():
+    """Socket dirs left by killed engines of this user (named by their pid)."""
+    top = tempfile.gettempdir()
+    try:
+        names = os.listdir(top)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(DIR_PREFIX):].split('-', 1)[0]
+        if not (name.startswith(DIR_PREFIX) and pid.isdigit()):
+            continue
+        path = os.path.join(top, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if st.st_uid == os.geteuid() and not procs.alive(int(pid)) \
+                and time.time() - st.st_mtime > 60:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _stop(proc):

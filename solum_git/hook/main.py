@@ -38,6 +38,9 @@ CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 MAX_REFS = 1000
 MAX_RESPONSE = 1024 * 1024
+# solum_git.common.states.RUN_FINAL (this file is copied alone to git servers;
+# test_hook checks the two agree)
+RUN_FINAL = ('SUCCESS', 'FAILED', 'ERROR')
 # what one post-receive spends on older spooled events before its own
 FLUSH_MAX_EVENTS = 20
 FLUSH_MAX_SECONDS = 10.0
@@ -262,11 +265,29 @@ def make_event(conf, refs, env, now=None):
         repo = os.path.basename(os.path.abspath(env.get('GIT_DIR', '.')))
         repo = repo[:-4] if repo.endswith('.git') else repo
     pusher = env.get('GL_USER') or env.get('USER') or 'unknown'
-    return {
+    event = {
         'push_id': os.urandom(16).hex(), 'stack_id': conf['stack_id'], 'repo': repo,
         'pusher': pusher, 'refs': refs[:MAX_REFS], 'truncated': len(refs) > MAX_REFS,
         'pushed_at': int(now if now is not None else time.time()),
     }
+    size = repo_size(os.path.join(env.get('GIT_DIR', '.'), 'objects'))
+    if size is not None:
+        event['size_bytes'] = size
+    return event
+
+
+def repo_size(objects):
+    """Bytes under the repo's objects/ after the push (the repo view's size_bytes)."""
+    if not os.path.isdir(objects):
+        return None
+    total = 0
+    for root, _dirs, files in os.walk(objects):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass  # packed away meanwhile
+    return total
 
 
 def encode(event):
@@ -430,7 +451,7 @@ def stream(conf, runs, seconds, out):
                 out.write('%srun log not available (%s)\n' % (PREFIX, e))
                 return
             text = answer.get('log') or ''
-            ended = answer.get('status') in ('SUCCESS', 'FAILED', 'ERROR')
+            ended = answer.get('status') in RUN_FINAL
             shown = text if ended else text[:text.rfind('\n') + 1]
             for line in shown.splitlines():
                 out.write('%s| %s\n' % (PREFIX, line))

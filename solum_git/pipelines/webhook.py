@@ -8,19 +8,23 @@ redelivery, so a receiver can drop duplicates.
 import datetime
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
-import socket
 import threading
 import time
-import urllib.parse
+from typing import Any, List, Tuple
 
+from oslo_config import cfg
 import requests
 
+from solum_git.common import addresses
+from solum_git.common import public_http
+from solum_git.common import states
 from solum_git.pipelines import base
 from solum_git.pipelines import process
 from solum_git.pipelines import source as source_mod
+
+RunStatus = states.RunStatus
 
 MAX_COMMITS = 20
 # per commit and kind (added, removed, modified): a huge commit stays a small body
@@ -29,29 +33,7 @@ USER_AGENT = 'solum-git-Hookshot/1'
 _FIELDS = ('%H', '%T', '%an', '%ae', '%cn', '%ce', '%cI', '%B')
 
 
-class Refused(Exception):
-    pass
-
-
-def check_target(url, allow_private):
-    """Refuse URLs that resolve into the service's own networks (unless allowed)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ('http', 'https') or not parts.hostname:
-        raise Refused('must be an http:// or https:// URL')
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as e:
-        raise Refused('cannot resolve %s (%s)' % (parts.hostname, e))
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split('%')[0])
-        if not address.is_global:
-            raise Refused('%s resolves to %s, a non-public address ([pipelines] '
-                          'webhook_allow_private is off)' % (parts.hostname, address))
-
-
-def signature(secret, body):
+def signature(secret: str, body: bytes) -> str:
     return 'sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -82,17 +64,17 @@ def _parse_log(text):
 class WebhookPipeline(base.Pipeline):
     name = 'webhook'
 
-    def __init__(self, conf):
+    def __init__(self, conf: cfg.ConfigOpts):
         super().__init__(conf)
         self.mirrors = os.path.join(conf.state_path, 'mirrors')
-        self._locks = {}
+        self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def _mirror_lock(self, repo_uuid):
         with self._lock:
             return self._locks.setdefault(repo_uuid, threading.Lock())
 
-    def commits(self, spec):
+    def commits(self, spec: base.RunSpec) -> Tuple[List[dict[str, Any]], bool]:
         """The pushed commits (oldest first, at most 20) and whether it was forced."""
         if spec.source is None:
             return [], False
@@ -118,7 +100,8 @@ class WebhookPipeline(base.Pipeline):
                                  spec.stopping) != 0
         return _parse_log(out.text), forced
 
-    def payload(self, spec, commits, forced):
+    def payload(self, spec: base.RunSpec, commits: List[dict[str, Any]],
+                forced: bool) -> dict[str, Any]:
         repo = spec.repo
         full_name = '%s/%s' % (repo['project_id'], repo['name'])
         api = (spec.api_url or '').rstrip('/')
@@ -144,17 +127,19 @@ class WebhookPipeline(base.Pipeline):
                           'run_uuid': spec.uuid, 'trigger_uuid': spec.trigger['uuid']},
         }
 
-    def execute(self, spec):
-        url = spec.config.get('url')
+    def execute(self, spec: base.RunSpec) -> base.Result:
+        url = str(spec.config.get('url') or '')  # required at creation; refused if lost
         opts = self.conf.pipelines
-        delivery = {'attempt': spec.attempt, 'delivery_id': spec.uuid, 'url': url,
-                    'at': datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                    'status_code': None, 'error': None}
+        delivery: dict[str, Any] = {
+            'attempt': spec.attempt, 'delivery_id': spec.uuid, 'url': url,
+            'at': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            'status_code': None, 'error': None}
         try:
-            check_target(url, opts.webhook_allow_private)
-        except Refused as e:
+            # checked at creation too; a name may resolve elsewhere by now
+            addresses.check_url(url, opts.webhook_allow_private)
+        except addresses.Refused as e:
             delivery['error'] = 'config.url: %s' % e
-            return base.Result(base.FAILED, delivery['error'], delivery=delivery)
+            return base.Result(RunStatus.FAILED, delivery['error'], delivery=delivery)
         try:
             commits, forced = self.commits(spec)
         except (source_mod.FetchError, process.Stopped, OSError) as e:
@@ -169,25 +154,27 @@ class WebhookPipeline(base.Pipeline):
         start = time.monotonic()
         try:
             # redirects are not followed: they could lead into private networks
-            resp = requests.post(url, data=body, headers=headers,
+            # and every address connected to is judged again at connect time
+            with public_http.session(opts.webhook_allow_private) as http:
+                resp = http.post(url, data=body, headers=headers,
                                  timeout=opts.webhook_timeout, allow_redirects=False)
         except requests.RequestException as e:
             delivery['error'] = str(e)[:500]
             delivery['duration_ms'] = int((time.monotonic() - start) * 1000)
             spec.log.note('failed: %s' % delivery['error'])
-            return base.Result(base.RETRY, 'delivery failed: %s' % type(e).__name__,
+            return base.Result(RunStatus.RETRY, 'delivery failed: %s' % type(e).__name__,
                                delivery=delivery)
         delivery['duration_ms'] = int((time.monotonic() - start) * 1000)
         delivery['status_code'] = resp.status_code
         delivery['response'] = resp.text[:500]
         spec.log.note('HTTP %d in %d ms' % (resp.status_code, delivery['duration_ms']))
         if 200 <= resp.status_code < 300:
-            return base.Result(base.SUCCESS, 'delivered (HTTP %d)' % resp.status_code,
+            return base.Result(RunStatus.SUCCESS, 'delivered (HTTP %d)' % resp.status_code,
                                delivery=delivery)
         if resp.status_code in (408, 425, 429) or resp.status_code >= 500:
-            return base.Result(base.RETRY, 'receiver answered HTTP %d' % resp.status_code,
+            return base.Result(RunStatus.RETRY, 'receiver answered HTTP %d' % resp.status_code,
                                delivery=delivery)
-        return base.Result(base.FAILED, 'receiver refused the delivery (HTTP %d)'
+        return base.Result(RunStatus.FAILED, 'receiver refused the delivery (HTTP %d)'
                            % resp.status_code, delivery=delivery)
 
 

@@ -1,5 +1,7 @@
 from oslo_policy import policy
 
+from solum_git.common import access
+
 ADMIN = 'rule:context_is_admin'
 ADMIN_OR_PROJECT = 'rule:admin_or_project'
 ADMIN_OR_KEY_OWNER = 'rule:admin_or_key_owner'
@@ -14,11 +16,11 @@ rules = [
     policy.RuleDefault('admin_or_key_owner',
                        'rule:context_is_admin or user_id:%(user_id)s',
                        description='Admin, or the user who uploaded the key.'),
-    # 'RW+' is the caller's own permission on the repo, passed in the target
+    # the caller's own permission on the repo is passed in the target
     policy.RuleDefault('admin_or_repo_owner',
-                       'rule:context_is_admin or '
-                       '(project_id:%(project_id)s and \'RW+\':%(caller_permission)s)',
-                       description='Admin, or a RW+ member of the repo.'),
+                       'rule:context_is_admin or (project_id:%%(project_id)s and '
+                       '\'%s\':%%(caller_permission)s)' % access.OWNER,
+                       description='Admin, or a %s member of the repo.' % access.OWNER),
 ]
 
 

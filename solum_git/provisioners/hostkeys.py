@@ -5,12 +5,15 @@ the key clients pin is known before the server exists (no trust on first use).
 """
 import base64
 import subprocess
+from typing import Optional, Tuple
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives import serialization
+
+from solum_git.common import known_hosts
 
 
-def generate():
+def generate() -> Tuple[str, str]:
     """(private key in OpenSSH format, public key line 'ssh-ed25519 AAAA...')."""
     key = ed25519.Ed25519PrivateKey.generate()
     private = key.private_bytes(serialization.Encoding.PEM,
@@ -21,25 +24,11 @@ def generate():
     return private, public
 
 
-def b64(text):
+def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def key_part(line):
-    """'ssh-ed25519 AAAA' of a public key or known_hosts line (host and comment dropped)."""
-    fields = (line or '').split()
-    for i, field in enumerate(fields[:-1]):
-        if field.startswith(('ssh-', 'ecdsa-', 'sk-')):
-            return '%s %s' % (field, fields[i + 1])
-    return None
-
-
-def known_hosts_line(host, port, public_key):
-    where = host if int(port) == 22 else '[%s]:%d' % (host, int(port))
-    return '%s %s' % (where, key_part(public_key))
-
-
-def scan(host, port, timeout=5):
+def scan(host: str, port: int, timeout: float = 5) -> Optional[str]:
     """The ed25519 key the sshd at host:port answers with, or None if it does not answer."""
     try:
         proc = subprocess.run(['ssh-keyscan', '-T', str(timeout), '-t', 'ed25519',
@@ -49,11 +38,11 @@ def scan(host, port, timeout=5):
         return None
     for line in proc.stdout.splitlines():
         if line and not line.startswith('#'):
-            return key_part(line)
+            return known_hosts.key_part(line)
     return None
 
 
-def public_of(private_key):
+def public_of(private_key: str) -> str:
     """'ssh-ed25519 AAAA...' (or another type) of an OpenSSH private key."""
     key = serialization.load_ssh_private_key(private_key.encode(), password=None)
     return key.public_key().public_bytes(serialization.Encoding.OpenSSH,

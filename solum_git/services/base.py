@@ -1,27 +1,44 @@
 """What every service shares: policy checks, project scoping, paging."""
+from typing import Any, Callable, Optional, Protocol
+
+from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
+from sqlalchemy import orm
 
 from solum_git.common import exception
 from solum_git.db import api as db_api
+from solum_git.messaging import notifier as notifier_mod
+from solum_git.services import context
+from solum_git.services import views
 
 SORT_DIRS = ('asc', 'desc')
 
 
+class Notifier(Protocol):
+    """What services need of the engine: a stack's desired state changed."""
+
+    def notify(self, stack_id: int, resync: bool = False) -> None: ...
+
+
 class Service:
-    resource = None
-    model = None
-    sort_keys = ('created_at', 'updated_at', 'name', 'id')
+    resource: str
+    model: Any  # the resource's class in db/models.py
+    sort_keys: tuple[str, ...] = ('created_at', 'updated_at', 'name', 'id')
     # whose rows a caller sees in lists: its project's, or its own (keys)
     owner_field = 'project_id'
-    view = None
+    view: Callable[[Any], views.View]
+    # notifications; Services gives every service the process's own
+    notifier: notifier_mod.Events = notifier_mod.Events()
 
-    def __init__(self, conf, db, enforcer, engine):
+    def __init__(self, conf: cfg.ConfigOpts, db: db_api.Database,
+                 enforcer: oslo_policy.Enforcer, engine: Notifier):
         self.conf = conf
         self.db = db
         self.enforcer = enforcer
         self.engine = engine
 
-    def authorize(self, ctx, action, target, hide=False):
+    def authorize(self, ctx: context.RequestContext, action: str, target: dict[str, Any],
+                  hide: bool = False) -> None:
         """Policy check; ``hide`` turns a refusal into 404 (never leak existence)."""
         rule = 'solum_git:%s:%s' % (self.resource, action)
         creds = {'project_id': ctx.project_id, 'user_id': ctx.user_id,
@@ -35,12 +52,14 @@ class Service:
             raise exception.Forbidden('%s %s: not allowed for this user'
                                       % (self.resource, action))
 
-    def is_admin(self, ctx):
+    def is_admin(self, ctx: context.RequestContext) -> bool:
         creds = {'project_id': ctx.project_id, 'user_id': ctx.user_id,
                  'roles': ctx.roles}
         return self.enforcer.authorize('context_is_admin', {}, creds)
 
-    def page_args(self, limit, marker, sort_key, sort_dir):
+    def page_args(self, limit: Optional[int], marker: Optional[str],
+                  sort_key: Optional[str], sort_dir: Optional[str]
+                  ) -> tuple[int, Optional[str], str, str]:
         max_limit = self.conf.api.max_limit
         if limit is None:
             limit = self.conf.api.default_limit
@@ -56,7 +75,9 @@ class Service:
             raise exception.InvalidInput('sort_dir', 'must be asc or desc')
         return limit, marker, sort_key, sort_dir
 
-    def list_rows(self, ctx, limit, marker, sort_key, sort_dir, *filters):
+    def list_rows(self, ctx: context.RequestContext, limit: Optional[int], marker: Optional[str],
+                  sort_key: Optional[str], sort_dir: Optional[str],
+                  *filters: Any) -> list[views.View]:
         """One page of what the caller may see; the admin role sees every owner's."""
         owner = getattr(ctx, self.owner_field)
         self.authorize(ctx, 'list', {self.owner_field: owner})
@@ -67,7 +88,9 @@ class Service:
             rows = self.paginate(session, query, limit, marker, sort_key, sort_dir)
             return [self.view(r) for r in rows]
 
-    def paginate(self, session, query, limit, marker, sort_key, sort_dir):
+    def paginate(self, session: orm.Session, query: orm.Query, limit: Optional[int],
+                 marker: Optional[str], sort_key: Optional[str],
+                 sort_dir: Optional[str]) -> list[Any]:
         limit, marker, sort_key, sort_dir = self.page_args(limit, marker, sort_key,
                                                            sort_dir)
         return db_api.paginate(session, query, self.model, limit, marker, sort_key,

@@ -4,3 +4,6 @@ from oslo_context import context
 
 class RequestContext(context.RequestContext):
     """oslo.context's context; user_id and project_id are always set."""
+
+    user_id: str
+    project_id: str

@@ -1,14 +1,20 @@
 """Keys: a user's own SSH public keys, on a stack only while the user has access."""
+from typing import List, Optional
 import uuid as uuidlib
 
 from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
+from solum_git.common import events
 from solum_git.common import exception
 from solum_git.common import sshkey
 from solum_git.common import validation
 from solum_git.db import models
+from solum_git.messaging import events as notifications
+from solum_git.services import audit
 from solum_git.services import base
+from solum_git.services import context
+from solum_git.services import quotas
 from solum_git.services import stacks
 from solum_git.services import views
 
@@ -27,14 +33,17 @@ class KeyService(base.Service):
         self.authorize(ctx, action, {'user_id': row.user_id, 'uuid': uuid}, hide=True)
         return row
 
-    def list(self, ctx, limit=None, marker=None, sort_key=None, sort_dir=None):
+    def list(self, ctx: context.RequestContext, limit: Optional[int] = None,
+             marker: Optional[str] = None, sort_key: Optional[str] = None,
+             sort_dir: Optional[str] = None) -> List[views.View]:
         return self.list_rows(ctx, limit, marker, sort_key, sort_dir)
 
-    def get(self, ctx, uuid):
+    def get(self, ctx: context.RequestContext, uuid: str) -> views.View:
         with self.db.reader() as session:
             return views.key(self._find(session, ctx, uuid, 'get'))
 
-    def create(self, ctx, public_key, name=None):
+    def create(self, ctx: context.RequestContext, public_key: str,
+               name: Optional[str] = None) -> views.View:
         self.authorize(ctx, 'create', {'user_id': ctx.user_id})
         key = sshkey.parse(public_key)
         name = validation.text(name, 'name', 255) or key.comment or key.type
@@ -42,11 +51,20 @@ class KeyService(base.Service):
             raise exception.InvalidInput('name', 'must not be empty')
         try:
             with self.db.writer() as session:
+                if session.execute(sa.select(models.DeployKey.id).where(
+                        models.DeployKey.fingerprint == key.fingerprint)).first():
+                    raise db_exc.DBDuplicateEntry()
+                quotas.enforce(self.conf, session, ctx.project_id, 'keys_per_user',
+                               ctx.user_id, session.execute(
+                                   sa.select(sa.func.count(models.Key.id)).where(
+                                       models.Key.user_id == ctx.user_id)).scalar())
                 row = models.Key(uuid=str(uuidlib.uuid4()), name=name, type=key.type,
                                  public_key=key.openssh, fingerprint=key.fingerprint,
                                  user_id=ctx.user_id, project_id=ctx.project_id)
                 session.add(row)
                 session.flush()
+                audit.by(session, ctx, events.KEY_CREATE, 'key', row.uuid,
+                         fingerprint=row.fingerprint, name=name)
                 view = views.key(row)
                 changed = stacks.bump_for_user(session, ctx.user_id)
         except db_exc.DBDuplicateEntry:
@@ -54,14 +72,26 @@ class KeyService(base.Service):
                                      'registered' % key.fingerprint)
         for stack_id in changed:
             self.engine.notify(stack_id)
+        self.notifier.emit(ctx, notifications.KEY_CREATE, **_told(view))
         return view
 
-    def delete(self, ctx, uuid):
+    def delete(self, ctx: context.RequestContext, uuid: str) -> None:
         with self.db.writer() as session:
             row = self._find(session, ctx, uuid, 'delete')
             user_id = row.user_id
+            told = _told(views.key(row))
+            audit.by(session, ctx, events.KEY_DELETE, 'key', row.uuid,
+                     project_id=row.project_id, owner=user_id,
+                     fingerprint=row.fingerprint)
             session.delete(row)
             session.flush()
             changed = stacks.bump_for_user(session, user_id)
         for stack_id in changed:
             self.engine.notify(stack_id)
+        self.notifier.emit(ctx, notifications.KEY_DELETE, **told)
+
+
+def _told(view):
+    """A key's notification fields (its fingerprint, not the key itself)."""
+    return {'key_id': view['uuid'], 'name': view['name'], 'user_id': view['user_id'],
+            'project_id': view['project_id'], 'fingerprint': view['fingerprint']}

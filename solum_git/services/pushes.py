@@ -3,18 +3,26 @@ import datetime
 import json
 import re
 import time
+from typing import Any, List, Mapping, Optional
 import uuid as uuidlib
 
 from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
+from solum_git.common import access
+from solum_git.common import events
 from solum_git.common import exception
+from solum_git.common import states
 from solum_git.common import validation
+from solum_git.db import api as db_api
 from solum_git.db import models
-from solum_git.db import retry
-from solum_git.services import base
+from solum_git.messaging import events as notifications
+from solum_git.services import audit
+from solum_git.services import context
+from solum_git.services import repos
 from solum_git.services import runs as runs_service
 from solum_git.services import signing
+from solum_git.services import views
 
 MAX_REFS = 1000
 _PUSH_ID = re.compile(r'^[A-Za-z0-9_-]{8,64}$')
@@ -22,7 +30,6 @@ _OBJECT_ID = re.compile(r'^([0-9a-f]{40}|[0-9a-f]{64})$')
 _PUSHER = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$')
 _REF = re.compile(r'^refs/[\x21-\x7e]{1,250}$')
 # gitolite knows solum user ids as u-<id> (solum_git/gitolite/render.py)
-GITOLITE_USER_PREFIX = 'u-'
 
 
 def _object_id(value, field):
@@ -31,7 +38,7 @@ def _object_id(value, field):
     return value
 
 
-def parse_event(body, stack_uuid, max_skew):
+def parse_event(body: bytes, stack_uuid: str, max_skew: int) -> dict[str, Any]:
     """The hook's JSON, checked field by field (it comes from a tenant's server)."""
     try:
         event = json.loads(body)
@@ -63,20 +70,26 @@ def parse_event(body, stack_uuid, max_skew):
         if not isinstance(ref, dict):
             raise exception.InvalidInput(field, 'must be an object {ref, old, new}')
         name = ref.get('ref')
-        if not isinstance(name, str) or not _REF.fullmatch(name) or '..' in name:
-            raise exception.InvalidInput(field + '.ref', 'must be a ref name under '
-                                         'refs/, at most 255 printable characters')
+        if (not isinstance(name, str) or not _REF.fullmatch(name)
+                or validation.refname_error(name)):
+            raise exception.InvalidInput(field + '.ref', 'must be a ref name git '
+                                         'accepts under refs/, at most 255 printable '
+                                         'characters')
         clean.append({'ref': name, 'old': _object_id(ref.get('old'), field + '.old'),
                       'new': _object_id(ref.get('new'), field + '.new')})
-    if pusher.startswith(GITOLITE_USER_PREFIX):
-        pusher = pusher[len(GITOLITE_USER_PREFIX):]
-    return {'push_id': push_id, 'repo': event['repo'], 'pusher': pusher,
+    size = event.get('size_bytes')
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool)
+                             or not 0 <= size < 2 ** 62):
+        raise exception.InvalidInput('size_bytes', 'must be a whole number of bytes')
+    return {'push_id': push_id, 'repo': event['repo'], 'pusher': access.user_id_of(pusher),
+            'size_bytes': size,
             'pushed_at': datetime.datetime.fromtimestamp(
                 pushed_at, datetime.timezone.utc).replace(tzinfo=None),
             'refs': clean, 'truncated': event.get('truncated') is True}
 
 
-def runs_for(triggers, refs):
+def runs_for(triggers: List[Any], refs: List[dict[str, str]]
+             ) -> List[tuple[Any, dict[str, str]]]:
     """(trigger, ref) pairs: per trigger, the first updated branch its glob matches."""
     out = []
     for trigger in triggers:
@@ -89,7 +102,7 @@ def runs_for(triggers, refs):
     return out
 
 
-def push_view(row, repo_uuid, run_views):
+def push_view(row: Any, repo_uuid: str, run_views: List[views.View]) -> views.View:
     return {
         'uuid': row.uuid, 'repo_uuid': repo_uuid, 'push_id': row.push_id,
         'pusher': row.pusher, 'refs': list(row.refs or []), 'pushed_at': row.pushed_at,
@@ -97,18 +110,14 @@ def push_view(row, repo_uuid, run_views):
     }
 
 
-class PushService(base.Service):
+class PushService(repos.RepoScoped):
     resource = 'push'
     model = models.Push
     sort_keys = ('created_at', 'pushed_at', 'id')
 
-    def __init__(self, conf, db, enforcer, engine, repo_service):
-        super().__init__(conf, db, enforcer, engine)
-        self.repos = repo_service
-
     # -- the signed callback (no user: the stack's secret is the credential)
 
-    def receive(self, headers, body):
+    def receive(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         """Record a push once; queue one run per matching trigger.
 
         Anything refused (unsigned, wrong or other stack's secret, stale,
@@ -117,8 +126,9 @@ class PushService(base.Service):
         stack_uuid, timestamp, nonce, sig = signing.parse_headers(headers)
         max_skew = self.conf.hook.max_skew
         signing.check_time(timestamp, max_skew)
-        stage = []
+        stage: List[str] = []
 
+        @db_api.retry_on_lock
         def record():
             stage[:] = ['nonce']
             with self.db.writer() as session:
@@ -130,10 +140,10 @@ class PushService(base.Service):
                 session.flush()
                 stage[:] = ['push']
                 event = parse_event(body, stack_uuid, max_skew)
-                return self._record(session, stack, event), stack.id
+                return self._record(session, stack, event), stack.id, stack.project_id
 
         try:
-            result, stack_id = retry.on_lock(record)
+            result, stack_id, project_id = record()
         except db_exc.DBDuplicateEntry:
             if stage == ['nonce']:
                 raise exception.Forbidden('X-Solum-Git-Nonce: this signed request was '
@@ -144,16 +154,35 @@ class PushService(base.Service):
                     models.Stack.uuid == stack_uuid)).scalar_one()
                 event = parse_event(body, stack_uuid, max_skew)
                 return self._record(session, stack, event, read_only=True)
-        if result['runs'] and not result['duplicate']:
+        if not result['duplicate']:
+            # runs to start, and a backup to take within [backup] max_lag
             self.engine.notify(stack_id)
+            push = result['push']
+            self.notifier.emit(None, notifications.PUSH_RECEIVED, push_id=push['uuid'],
+                               repo_id=push['repo_uuid'], project_id=project_id,
+                               user_id=push['pusher'], refs=push['refs'],
+                               runs=[run['uuid'] for run in result['runs']])
         return result
 
-    def _record(self, session, stack, event, read_only=False):
+    def _repo(self, session, stack, name):
+        """The repo of that name, else the one that had it (a push that was under way
+        when the server moved the repo reports the old name)."""
         repo = session.execute(sa.select(models.Repo).where(
             models.Repo.stack_id == stack.id,
-            models.Repo.name == event['repo'])).scalar_one_or_none()
+            models.Repo.name == name)).scalar_one_or_none()
         if repo is None:
-            raise exception.NotFound('repo', event['repo'])
+            repo = session.execute(
+                sa.select(models.Repo).join(models.RepoRename,
+                                            models.RepoRename.repo_id == models.Repo.id)
+                .where(models.RepoRename.stack_id == stack.id,
+                       models.RepoRename.old_name == name)
+                .order_by(models.RepoRename.id.desc()).limit(1)).scalar_one_or_none()
+        if repo is None:
+            raise exception.NotFound('repo', name)
+        return repo
+
+    def _record(self, session, stack, event, read_only=False):
+        repo = self._repo(session, stack, event['repo'])
         push = session.execute(sa.select(models.Push).where(
             models.Push.stack_id == stack.id,
             models.Push.push_id == event['push_id'])).scalar_one_or_none()
@@ -169,13 +198,21 @@ class PushService(base.Service):
                            refs=event['refs'], pushed_at=event['pushed_at'])
         session.add(push)
         session.flush()
+        audit.record(session, push.pusher, repo.project_id, events.PUSH, 'repo', repo.uuid,
+                     {'push_uuid': push.uuid, 'refs': [r['ref'] for r in event['refs']][:50],
+                      'truncated': event['truncated'] or len(event['refs']) > 50 or None})
+        repo.last_pushed_at = push.created_at
+        # a spooled push delivered late carries an older size: the newest wins
+        if event['size_bytes'] is not None and (repo.size_at is None
+                                                or event['pushed_at'] >= repo.size_at):
+            repo.size_bytes, repo.size_at = event['size_bytes'], event['pushed_at']
         triggers = session.execute(sa.select(models.Trigger).where(
             models.Trigger.repo_id == repo.id).order_by(models.Trigger.id)).scalars()
         run_views = []
         for trigger, ref in runs_for(triggers, event['refs']):
             run = models.Run(uuid=str(uuidlib.uuid4()), push_id=push.id,
                              trigger_id=trigger.id, type=trigger.type, ref=ref['ref'],
-                             commit=ref['new'], status=runs_service.QUEUED, attempts=0)
+                             commit=ref['new'], status=states.RunStatus.QUEUED, attempts=0)
             session.add(run)
             session.flush()
             run_views.append(runs_service.run_view(run, push.uuid, repo.uuid,
@@ -185,8 +222,9 @@ class PushService(base.Service):
 
     # -- what users see
 
-    def list(self, ctx, repo_uuid, limit=None, marker=None, sort_key=None,
-             sort_dir=None):
+    def list(self, ctx: context.RequestContext, repo_uuid: str, limit: Optional[int] = None,
+             marker: Optional[str] = None, sort_key: Optional[str] = None,
+             sort_dir: Optional[str] = None) -> List[views.View]:
         with self.db.reader() as session:
             repo = self.repos.find(session, ctx, repo_uuid)
             self.authorize(ctx, 'list', {'project_id': repo.project_id})
@@ -195,7 +233,7 @@ class PushService(base.Service):
             runs = runs_service.views_for_pushes(session, [r.id for r in rows])
             return [push_view(r, repo.uuid, runs[r.id]) for r in rows]
 
-    def get(self, ctx, repo_uuid, uuid):
+    def get(self, ctx: context.RequestContext, repo_uuid: str, uuid: str) -> views.View:
         with self.db.reader() as session:
             repo = self.repos.find(session, ctx, repo_uuid)
             self.authorize(ctx, 'get', {'project_id': repo.project_id, 'uuid': uuid},

@@ -1,25 +1,33 @@
 """Runs: what a push started; their status, log and redelivery."""
 import json
+import threading
+from typing import Any, Mapping, Optional, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from solum_git.common import applog
 from solum_git.common import exception
+from solum_git.common import states
 from solum_git.db import models
-from solum_git.pipelines import base as pipelines
-from solum_git.services import base
+from solum_git.services import context
+from solum_git.services import repos
 from solum_git.services import signing
+from solum_git.services import views
 
-QUEUED, RUNNING = pipelines.QUEUED, pipelines.RUNNING
 LOG_CHUNK = 64 * 1024
+# the trigger types whose runs deploy an app: app logs, releases, rollbacks
+DEPLOYING_TYPES = ('local',)
 
 
-def run_view(row, push_uuid, repo_uuid, trigger_uuid):
+def run_view(row: Any, push_uuid: str, repo_uuid: str,
+             trigger_uuid: Optional[str]) -> views.View:
     return {
         'uuid': row.uuid, 'push_uuid': push_uuid, 'repo_uuid': repo_uuid,
         'trigger_uuid': trigger_uuid, 'type': row.type, 'ref': row.ref,
         'commit': row.commit, 'status': row.status, 'status_reason': row.status_reason,
         'app_url': row.app_url, 'attempts': row.attempts or 0,
+        'release': row.release, 'rollback_of': row.rollback_of,
         'deliveries': list(row.deliveries or []), 'created_at': row.created_at,
         'updated_at': row.updated_at, 'started_at': row.started_at,
         'finished_at': row.finished_at,
@@ -33,26 +41,28 @@ def _joined():
             .outerjoin(models.Trigger, models.Trigger.id == models.Run.trigger_id))
 
 
-def views_for_pushes(session, push_ids):
+def views_for_pushes(session: orm.Session, push_ids: list[int]
+                     ) -> dict[int, list[views.View]]:
     """{push id: [run views]} in one query."""
-    out = {push_id: [] for push_id in push_ids}
+    out: dict[int, list[views.View]] = {push_id: [] for push_id in push_ids}
     if not push_ids:
         return out
-    rows = session.execute(_joined().where(models.Run.push_id.in_(push_ids))
-                           .order_by(models.Run.id)).all()
+    # (run, push uuid, repo, trigger uuid)
+    rows: Sequence[Any] = session.execute(
+        _joined().where(models.Run.push_id.in_(push_ids)).order_by(models.Run.id)).all()
     for run, push_uuid, repo, trigger_uuid in rows:
         out[run.push_id].append(run_view(run, push_uuid, repo.uuid, trigger_uuid))
     return out
 
 
-class RunService(base.Service):
+class RunService(repos.RepoScoped):
     """Runs are checked against their repo's project (policy ``run``)."""
     resource = 'run'
     model = models.Run
 
-    def __init__(self, conf, db, enforcer, engine, repo_service):
-        super().__init__(conf, db, enforcer, engine)
-        self.repos = repo_service
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._followers = threading.BoundedSemaphore(self.conf.api.app_log_followers)
 
     def _find(self, session, ctx, uuid, with_log=False):
         query = _joined().where(models.Run.uuid == uuid)
@@ -66,27 +76,62 @@ class RunService(base.Service):
                        hide=True)
         return run, push_uuid, repo, trigger_uuid
 
-    def get(self, ctx, uuid):
+    def get(self, ctx: context.RequestContext, uuid: str) -> views.View:
         with self.db.reader() as session:
             run, push_uuid, repo, trigger_uuid = self._find(session, ctx, uuid)
             return run_view(run, push_uuid, repo.uuid, trigger_uuid)
 
-    def log(self, ctx, uuid):
+    def log(self, ctx: context.RequestContext, uuid: str) -> dict[str, str]:
         with self.db.reader() as session:
             run = self._find(session, ctx, uuid, with_log=True)[0]
             return {'status': run.status, 'log': run.log or ''}
 
-    def redeliver(self, ctx, uuid):
+    def app_log(self, ctx: context.RequestContext, uuid: str, tail: Optional[int] = None,
+                follow: bool = False) -> dict[str, Any]:
+        """The output of a run's app (what it printed, secrets masked): ``chunks``,
+        and the run's ``status``.
+
+        ``follow`` streams what it prints next for at most [api]
+        app_log_follow_seconds, and only [api] app_log_followers at a time.
+        """
+        if tail is not None and not 0 <= tail <= applog.MAX_TAIL:
+            raise exception.InvalidInput('tail', 'must be a number of lines from 0 to %d'
+                                         % applog.MAX_TAIL)
+        with self.db.reader() as session:
+            run = self._find(session, ctx, uuid)[0]
+            if run.type not in DEPLOYING_TYPES or run.app_url is None:
+                raise exception.NotFound('app log of run', '%s (it deployed no app)' % uuid)
+        path = applog.path(self.conf.state_path, run.uuid)
+        if not applog.exists(path):
+            raise exception.NotFound('app log of run', '%s (no longer kept: [pipelines] '
+                                     'keep_runs)' % uuid)
+        start = applog.tail(path, tail)
+        if not follow:
+            return {'status': run.status, 'chunks': iter([start])}
+        if not self._followers.acquire(blocking=False):
+            raise exception.TooManyRequests(
+                'follow: %d app logs are already followed through this API process '
+                '([api] app_log_followers); try again, or ask without follow'
+                % self.conf.api.app_log_followers)
+        return {'status': run.status, 'chunks': self._following(path, start)}
+
+    def _following(self, path, start):
+        try:
+            yield from applog.follow(path, start, self.conf.api.app_log_follow_seconds)
+        finally:
+            self._followers.release()
+
+    def redeliver(self, ctx: context.RequestContext, uuid: str) -> views.View:
         """Run it again: a webhook is re-sent (same delivery id), other types re-run."""
         with self.db.writer() as session:
             run, push_uuid, repo, trigger_uuid = self._find(session, ctx, uuid)
             self.repos.authorize_owner(session, ctx, repo, 'run', 'redeliver')
             if trigger_uuid is None:
                 raise exception.Conflict('run %s: its trigger was deleted' % uuid)
-            if run.status in (QUEUED, RUNNING):
+            if run.status in (states.RunStatus.QUEUED, states.RunStatus.RUNNING):
                 raise exception.Conflict('run %s is %s; redeliver it once it has '
                                          'ended' % (uuid, run.status))
-            run.status = QUEUED
+            run.status = states.RunStatus.QUEUED
             run.status_reason = 'redelivery requested by %s' % ctx.user_id
             run.attempts = 0
             run.next_attempt_at = None
@@ -99,7 +144,7 @@ class RunService(base.Service):
         self.engine.notify(stack_id)
         return view
 
-    def hook_log(self, headers, body):
+    def hook_log(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         """A run's log from ``offset`` on, for the hook of the stack that pushed.
 
         Signed like the push callback; a read, so its nonce is not recorded.

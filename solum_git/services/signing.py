@@ -7,8 +7,10 @@ import hashlib
 import hmac
 import re
 import time
+from typing import Mapping
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from solum_git.common import exception
 from solum_git.db import models
@@ -19,22 +21,23 @@ HEADERS = ('X-Solum-Git-Stack', 'X-Solum-Git-Timestamp', 'X-Solum-Git-Nonce',
 _NONCE = re.compile(r'^[0-9a-f]{16,64}$')
 
 
-def signed_message(stack_uuid, timestamp, nonce, body):
+def signed_message(stack_uuid: str, timestamp: int, nonce: str, body: bytes) -> bytes:
     return ('%s\n%s\n%s\n%s\n' % (SIGNATURE_VERSION, stack_uuid, timestamp,
                                   nonce)).encode() + body
 
 
-def signature(secret, stack_uuid, timestamp, nonce, body):
+def signature(secret: str, stack_uuid: str, timestamp: int, nonce: str,
+              body: bytes) -> str:
     return '%s=%s' % (SIGNATURE_VERSION, hmac.new(
         secret.encode(), signed_message(stack_uuid, timestamp, nonce, body),
         hashlib.sha256).hexdigest())
 
 
-def unauthenticated(rule):
+def unauthenticated(rule: str) -> exception.NotAuthenticated:
     return exception.NotAuthenticated('%s (signed git server request)' % rule)
 
 
-def parse_headers(headers):
+def parse_headers(headers: Mapping[str, str]) -> tuple[str, int, str, str]:
     """(stack uuid, timestamp, nonce, signature); 401 naming a missing or bad header."""
     values = {}
     for name in HEADERS:
@@ -52,13 +55,14 @@ def parse_headers(headers):
             values['X-Solum-Git-Signature'])
 
 
-def check_time(timestamp, max_skew):
+def check_time(timestamp: int, max_skew: int) -> None:
     if abs(time.time() - timestamp) > max_skew:
         raise unauthenticated('X-Solum-Git-Timestamp: more than %d s away from the '
                               'API\'s clock (stale or replayed)' % max_skew)
 
 
-def verify(session, stack_uuid, timestamp, nonce, sig, body):
+def verify(session: orm.Session, stack_uuid: str, timestamp: int, nonce: str, sig: str,
+           body: bytes) -> models.Stack:
     """The stack whose secret signed this; 401 otherwise."""
     stack = session.execute(sa.select(models.Stack).where(
         models.Stack.uuid == stack_uuid)).scalar_one_or_none()

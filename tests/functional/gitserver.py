@@ -17,10 +17,22 @@ from tests import helpers
 ENV_CLEAN = {'GIT_CONFIG_NOSYSTEM': '1', 'GIT_TERMINAL_PROMPT': '0', 'LANG': 'C'}
 
 
+def _ephemeral_low():
+    """The kernel's first ephemeral port: outgoing connections and ``bind(0)``
+    take ports from there up, so a port picked there may be gone by the time a
+    server binds it (the clean-clone CI saw "Address already in use")."""
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def port_range(count, attempts=200):
-    """``count`` consecutive loopback ports that are free right now."""
+    """``count`` consecutive loopback ports that are free right now, below the
+    ephemeral range (only other tests' servers can take them meanwhile)."""
     for _ in range(attempts):
-        base = random.randint(20000, 60000 - count)
+        base = random.randint(10000, max(10001, _ephemeral_low() - count))
         socks = []
         try:
             for port in range(base, base + count):
@@ -85,14 +97,73 @@ def sshd_pids(under):
     return found
 
 
+def sshd_listeners(under):
+    """The listening sshd among :func:`sshd_pids`: a connection's sshd is a
+    child of the listener and keeps its title until it is authenticated."""
+    pids = sshd_pids(under)
+    return [pid for pid in pids if (_proc_stat(pid) or (None, None))[1] not in pids]
+
+
+def memory_mb(pid):
+    """(RSS, PSS) of a live process in MB, from /proc/<pid>/smaps_rollup."""
+    kb = {'Rss:': 0, 'Pss:': 0}
+    with open('/proc/%d/smaps_rollup' % pid) as f:
+        for line in f:
+            key = line.split(None, 1)[0]
+            if key in kb:
+                kb[key] += int(line.split()[1])
+    return kb['Rss:'] / 1024.0, kb['Pss:'] / 1024.0
+
+
+def _proc_stat(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            title = f.read().replace(b'\0', b' ').decode(errors='replace').strip()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[1]), int(fields[19]), title
+
+
+def descendants(pid):
+    """{(pid, start time): command line} of the live processes below ``pid``."""
+    table = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            info = _proc_stat(int(entry))
+            if info and info[0] != 'Z':
+                table[int(entry)] = info
+    found, todo = {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (_state, ppid, started, title) in table.items():
+            if ppid == parent and (child, started) not in found:
+                found[(child, started)] = title
+                todo.append(child)
+    return found
+
+
+def still_running(processes):
+    """Those of ``processes`` ({(pid, start): title}) that still run."""
+    left = {}
+    for (pid, started), title in processes.items():
+        info = _proc_stat(pid)
+        if info and info[0] != 'Z' and info[2] == started:
+            left[(pid, started)] = title
+    return left
+
+
 class GitApi(helpers.ApiProcess):
     """solum-git-api with the local provisioner on its own port range."""
 
     def __init__(self, tmp_path, stacks_path, ports=4, extra=None):
         low, high = port_range(ports)
+        http_low, http_high = port_range(ports)
         self.stacks_path = stacks_path
         sections = {
             'local': {'ssh_port_min': low, 'ssh_port_max': high,
+                      'http_port_min': http_low, 'http_port_max': http_high,
                       'stacks_path': stacks_path},
             'engine': {'poll_interval': 0.05, 'resync_interval': 3600},
         }
@@ -113,12 +184,16 @@ class GitApi(helpers.ApiProcess):
 
         The version is not in the API; the test reads the engine's own record.
         """
-        wanted = self.stack_row(project)['config_version']
+        row = self.stack_row(project)
+        wanted = row['config_version']
+        # a resync asked is an intent in the row too: done, not just leased
+        asked = row['resync_requested']
 
         def done():
             row = self.stack_row(project)
             assert row['status'] != 'ERROR', row['status_reason']
-            return row['applied_version'] >= wanted and row['lease_owner'] is None
+            return (row['applied_version'] >= wanted and row['lease_owner'] is None
+                    and row['resync_done'] >= asked)
         wait_for(done, timeout, what='%s applied' % project)
 
     def hold_lease(self, project, hold=True):
@@ -136,28 +211,55 @@ class GitApi(helpers.ApiProcess):
     def sshd_dir(self, stack_uuid):
         return pathlib.Path(self.stacks_path) / stack_uuid / 'sshd'
 
-    def as_git(self, stack_uuid, script):
+    def stack_rows(self):
+        with contextlib.closing(sqlite3.connect(str(self.db_path), timeout=30)) as db:
+            db.row_factory = sqlite3.Row
+            return db.execute('SELECT * FROM stacks ORDER BY id').fetchall()
+
+    def git_user(self, stack_uuid):
+        rows = [r for r in self.stack_rows() if r['uuid'] == stack_uuid]
+        assert rows, 'no stack %s' % stack_uuid
+        return rows[0]['ssh_user']
+
+    def as_git(self, stack_uuid, script, check=True):
         """Run a shell script as the stack's unix user with gitolite's HOME."""
         home = str(self.home(stack_uuid))
         argv = ['env', 'HOME=%s' % home, 'sh', '-c', script]
         if os.geteuid() == 0:
-            argv = ['runuser', '-u', 'solum-git', '--'] + argv
+            argv = ['runuser', '-u', self.git_user(stack_uuid), '--'] + argv
         done = subprocess.run(argv, env=dict(os.environ, HOME=home), cwd=home,
                               capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        if check:
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+        return done
 
     def resync(self, client, stack_uuid):
         r = client.post('/v1/infrastructure/stacks/%s/actions' % stack_uuid,
                         json={'action': 'resync'})
         assert r.status_code == 202, r.text
 
-    def stop(self):
+    def stop_api(self):
+        """Only the API process (SIGTERM); its git servers keep running."""
         super().stop()
-        left = sshd_pids(self.stacks_path)
-        for pid in left:
-            os.kill(pid, 9)
-        assert not left, 'sshd processes left running: %s' % left
+
+    def kill_api(self):
+        """kill -9 of the API process, as a crash would."""
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        self.proc = None
+
+    def stop(self):
+        """The end of a test: the API, then its git servers and their users."""
+        super().stop()
+        try:
+            self.remove_local_stacks()
+        finally:
+            left = sshd_pids(self.stacks_path)
+            for pid in left:
+                os.kill(pid, 9)
+        assert not left, 'sshd processes left running after "stacks stop --all": %s' % left
 
 
 def wait_for(predicate, timeout=60, interval=0.05, what='condition'):
@@ -351,22 +453,11 @@ class UnprivilegedApi(GitApi):
             path.touch()
             os.chown(str(path), self.uid, self.gid)
 
-    def _argv(self, command):
+    def argv(self, command):
         return ['setpriv', '--reuid=%d' % self.uid, '--regid=%d' % self.gid,
                 '--clear-groups', 'env', '-i', 'HOME=/', 'LANG=C',
                 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
                 '/usr/bin/python3', '-S', '-c', self.LAUNCH % (_venv_site(), command)]
-
-    def manage(self, *args):
-        return subprocess.run(self._argv('manage') + ['--config-file', str(self.config)]
-                              + list(args), check=True, capture_output=True, text=True)
-
-    def start(self):
-        self.log = open(self.log_path, 'ab')
-        self.proc = subprocess.Popen(self._argv('api') + ['--config-file', str(self.config)],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        helpers.wait_for_http(self.url + '/', proc=self.proc)
-        return self
 
     def remove_user(self):
         for path, mode in reversed(self.opened):

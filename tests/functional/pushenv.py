@@ -5,20 +5,22 @@ as a gitolite server (``python3 solum-git-hook post-receive --config ...``).
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
-import threading
 import time
 
 import sqlalchemy as sa
 
 from solum_git import bootstrap
+from solum_git.common import states
 from solum_git.db import migration
 from solum_git.db import models
 from solum_git.engine import flush as flush_worker
 from solum_git.engine import runs as run_worker
 from solum_git.engine import service as engine_service
 from solum_git import policies
+from solum_git.provisioners import base as prov_base
 from solum_git import services as services_pkg
 from tests import helpers
 
@@ -29,26 +31,31 @@ python3 "%s" post-receive --config "%s" || true
 '''
 
 
-class _Api(helpers.ThreadedApi):
-    def __init__(self, root, port):
-        from solum_git.cmd import api as api_cmd
-        self.root = root
-        self.server = api_cmd.make_server('127.0.0.1', port, root.wsgi_app())
-        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={'poll_interval': 0.05}, daemon=True)
-
-
-class BareServers:
+class BareServers(prov_base.Provisioner):
     """Stand-in provisioner: one directory of bare repos per stack, local paths."""
 
     name = 'bare'
 
     def __init__(self, top):
+        super().__init__(None)
         self.top = pathlib.Path(top)
 
     def reserve(self, session, stack):
         stack.ssh_host, stack.ssh_port, stack.ssh_user = '127.0.0.1', None, 'git'
+        # an address for http_url (and the clone URL a solum trigger hands Solum);
+        # nothing serves it here. One per stack (unique with ssh_host), from its uuid.
+        stack.http_port = 20000 + int(stack.uuid.replace('-', ''), 16) % 40000
+
+    # the bench runs no stack worker: its tests make the repos themselves
+    def create(self, stack, settings):
+        self.stack_dir(stack.uuid).mkdir(parents=True, exist_ok=True)
+
+    def check(self, stack):
+        return prov_base.ServerState(states.ServerStatus.ACTIVE, ssh_host='127.0.0.1',
+                                     ssh_user='git')
+
+    def delete(self, stack):
+        shutil.rmtree(self.stack_dir(stack.uuid), ignore_errors=True)
 
     def stack_dir(self, stack_uuid):
         return self.top / stack_uuid
@@ -56,7 +63,7 @@ class BareServers:
     def repo_path(self, stack, repo_name):
         return str(self.stack_dir(stack.uuid) / ('%s.git' % repo_name))
 
-    def flush_spool(self, stack):
+    def flush(self, stack):
         config = self.stack_dir(stack.uuid) / 'hook.json'
         if not config.exists():
             return None
@@ -66,10 +73,12 @@ class BareServers:
 
 class PushEnv:
     def __init__(self, tmp_path, connection,
-                 workers=(run_worker.RunWorker, flush_worker.FlushWorker), **groups):
+                 workers=(run_worker.RunWorker, flush_worker.FlushWorker),
+                 config_file=None, **groups):
         self.tmp = pathlib.Path(tmp_path)
         groups.setdefault('engine', {}).setdefault('poll_interval', 0.05)
-        self.conf = helpers.make_conf(self.tmp / 'state', connection, **groups)
+        self.conf = helpers.make_conf(self.tmp / 'state', connection, config_file,
+                                      **groups)
         os.makedirs(self.conf.state_path, exist_ok=True)
         self.servers = BareServers(self.tmp / 'servers')
         root = bootstrap.build(self.conf, with_engine=False)
@@ -90,7 +99,7 @@ class PushEnv:
 
     def start_api(self, port=0):
         """The API on a real socket; ``port`` lets a restart keep the hook's URL."""
-        self.api = _Api(self.root, port).start()
+        self.api = helpers.ThreadedApi(self.root, port).start()
         return self.api
 
     def stop_api(self):

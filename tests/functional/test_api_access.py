@@ -1,7 +1,11 @@
 """Who sees and changes what: projects, the admin role, RW+ members."""
 import pytest
+import requests
 
 R = '/v1/infrastructure/repos'
+
+# a local trigger as the API takes it (a command is required)
+LOCAL = {'type': 'local', 'config': {'test_cmd': 'true'}}
 
 
 @pytest.fixture
@@ -27,7 +31,7 @@ def test_another_projects_repo_is_404_everywhere(repo, mallory):
     assert mallory.delete(repo['uri']).status_code == 404
     assert mallory.put(repo['members_uri'] + '/mallory',
                        {'permission': 'RW+'}).status_code == 404
-    assert mallory.post(repo['triggers_uri'], {'type': 'local'}).status_code == 404
+    assert mallory.post(repo['triggers_uri'], LOCAL).status_code == 404
     assert mallory.get(repo['stack_uri']).status_code == 404
     assert mallory.delete(repo['stack_uri']).status_code == 404
     assert mallory.post(repo['stack_uri'] + '/actions',
@@ -61,15 +65,15 @@ def test_only_rw_plus_members_change_members_and_triggers(repo, alice, bob):
     assert bob.get(repo['uri']).status_code == 200
     r = bob.put(repo['members_uri'] + '/bob', {'permission': 'RW+'})
     assert r.status_code == 403 and 'RW+' in r.json()['faultstring']
-    assert bob.post(repo['triggers_uri'], {'type': 'local'}).status_code == 403
+    assert bob.post(repo['triggers_uri'], LOCAL).status_code == 403
     assert bob.delete(repo['uri']).status_code == 403
     assert alice.put(repo['members_uri'] + '/bob', {'permission': 'RW'}).status_code == 200
     # RW is not enough either
     assert bob.put(repo['members_uri'] + '/carol', {'permission': 'R'}).status_code == 403
-    assert bob.post(repo['triggers_uri'], {'type': 'local'}).status_code == 403
+    assert bob.post(repo['triggers_uri'], LOCAL).status_code == 403
     assert alice.put(repo['members_uri'] + '/bob', {'permission': 'RW+'}).status_code == 200
     assert bob.put(repo['members_uri'] + '/carol', {'permission': 'R'}).status_code == 200
-    assert bob.post(repo['triggers_uri'], {'type': 'local'}).status_code == 201
+    assert bob.post(repo['triggers_uri'], LOCAL).status_code == 201
 
 
 def test_last_rw_plus_member_stays(repo, alice):
@@ -119,3 +123,18 @@ def test_another_projects_uuid_is_no_marker(repo, mallory):
     r = mallory.get(R + '?marker=' + repo['uuid'])
     assert r.status_code == 400
     assert r.json()['faultstring'].startswith('marker:')
+
+
+def test_the_root_answers_get_only(sqlite_api, alice):
+    assert alice.get('/').status_code == 200
+    for method in ('POST', 'PUT', 'DELETE'):
+        assert alice.session.request(method, sqlite_api.url + '/',
+                                     timeout=30).status_code == 405
+    # no other name reaches the version document
+    assert alice.get('/index').status_code == 404
+
+
+def test_openapi_document_is_the_same_with_or_without_identity(sqlite_api, alice):
+    r = alice.get('/v1/openapi.json')
+    assert r.status_code == 200 and r.json()['info']['title'] == 'solum-git'
+    assert requests.get(sqlite_api.url + '/v1/openapi.json', timeout=30).content == r.content

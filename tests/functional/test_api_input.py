@@ -6,6 +6,7 @@ import requests
 import sqlalchemy as sa
 
 from solum_git.db import models
+from tests import helpers
 
 R = '/v1/infrastructure/repos'
 
@@ -64,6 +65,23 @@ def test_body_over_one_mib_is_413(sqlite_api, alice):
     r = _raw(alice, 'POST', R, body)
     assert r.status_code == 413
     assert r.json()['faultstring'].startswith('body:')
+    assert r.json()['faultstring'] == 'body: must be at most 1048576 bytes'
+
+
+def test_the_body_limit_is_oslo_middlewares_option(make_root, sqlite_url):
+    root = make_root(sqlite_url, oslo_middleware={'max_request_body_size': 2048})
+    server = helpers.ThreadedApi(root).start()
+    try:
+        client = helpers.Client(server.url, 'project-a', 'alice')
+        r = client.post(R, {'name': 'big', 'description': 'x' * 2100})
+        assert r.status_code == 413
+        assert r.json() == {'faultcode': 'Client', 'debuginfo': None,
+                            'faultstring': 'body: must be at most 2048 bytes'}
+        assert _rows(server)[1] == 0
+        assert client.post(R, {'name': 'small', 'description': 'x' * 200}
+                           ).status_code == 201
+    finally:
+        server.stop()
 
 
 def test_chunked_body_is_refused_with_411(sqlite_api, alice):
@@ -114,6 +132,29 @@ def test_bad_member_input(alice, user, body, field):
     ({'type': 'local', 'config': {'evil': 1}}, 'config.evil'),
     ({'type': 'local', 'config': {'test_cmd': ''}}, 'config.test_cmd'),
     ({'type': 'local', 'config': 'x'}, 'config'),
+    ({'type': 'local', 'config': {}}, 'config: a local trigger needs test_cmd or run_cmd'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'env': {'lower': 'v'}}},
+     'config.env.lower: must match [A-Z_][A-Z0-9_]*'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'env': {'PORT': '1'}}},
+     'config.env.PORT: is reserved'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'env': {'SOLUM_GIT_RUN': '1'}}},
+     'config.env.SOLUM_GIT_RUN: is reserved'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'env': {'A': 'v' * 4097}}},
+     'config.env.A: must be at most 4096 characters'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'env': {'A': 1}}},
+     'config.env.A: must be a string'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'env': {
+        'V%d' % i: 'v' for i in range(65)}}}, 'config.env: at most 64 variables'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'env': {'A': 'a'}, 'secrets': {
+        'A': 'b'}}}, 'config.secrets.A: is in config.env too'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'secrets': {'TOKEN': 's'}}},
+     'config.secrets: this service has no key for secrets'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'health_path': 'health'}},
+     'config.health_path: must be a URL path starting with /'),
+    ({'type': 'local', 'config': {'run_cmd': 'x', 'health_timeout': 0}},
+     'config.health_timeout: must be a number of seconds from 1 to 300'),
+    ({'type': 'local', 'config': {'test_cmd': 'x', 'health_path': '/h'}},
+     'config.health_path: checks the app: only with run_cmd'),
     ({'type': 'webhook', 'config': {'url': 'http://x'}}, 'config.secret'),
     ({'type': 'webhook', 'config': {'url': 'file:///etc/passwd', 'secret': 's'}},
      'config.url'),
@@ -131,15 +172,15 @@ def test_bad_trigger_input(alice, body, field):
 def test_webhook_secret_is_never_shown(alice):
     repo = alice.post(R, {'name': 'app'}).json()
     t = alice.post(repo['triggers_uri'], {'type': 'webhook', 'config': {
-        'url': 'https://ci.example.com/hook', 'secret': 's3cret'}})
+        'url': 'https://93.184.216.34/hook', 'secret': 's3cret'}})
     assert t.status_code == 201
     assert 's3cret' not in t.text
     assert 's3cret' not in alice.get(repo['triggers_uri']).text
 
 
-def test_repo_rename_refused(alice):
+def test_repo_rename_checks_the_name(alice):
     repo = alice.post(R, {'name': 'app'}).json()
-    r = alice.put(repo['uri'], {'name': 'other'})
+    r = alice.put(repo['uri'], {'name': 'other.git'})
     assert r.status_code == 400 and r.json()['faultstring'].startswith('name:')
     r = alice.put(repo['uri'], {'name': 'app', 'description': 'same name is fine'})
     assert r.status_code == 200 and r.json()['description'] == 'same name is fine'

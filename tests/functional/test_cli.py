@@ -11,6 +11,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from tests import helpers
@@ -345,15 +346,32 @@ def test_trigger_add_list_delete(cli):
                      'make test', '--run-cmd', 'python -m app', '--branches',
                      'release/*')
     assert local['config'] == {'test_cmd': 'make test', 'run_cmd': 'python -m app'}
+    deploy = cli.json('trigger', 'add', 'hooked', '--type', 'local', '--run-cmd', 'app',
+                      '--env', 'STAGE=prod', '--env', 'EMPTY=', '--health-path', '/up',
+                      '--health-timeout', '5')
+    assert deploy['config'] == {'run_cmd': 'app', 'env': {'STAGE': 'prod', 'EMPTY': ''},
+                                'health_path': '/up', 'health_timeout': 5.0}
+    bad = cli.run('trigger', 'add', 'hooked', '--type', 'local', '--run-cmd', 'app',
+                  '--env', 'NOEQUALS', check=False)
+    assert bad.returncode == 2 and 'must be NAME=VALUE' in bad.stderr
+    assert cli.fails('trigger', 'add', 'hooked', '--type', 'local', '--run-cmd', 'app',
+                     '--env', 'PORT=1').startswith('config.env.PORT: is reserved')
+    # this API has no [secrets] key: it keeps no secret
+    assert cli.fails('trigger', 'add', 'hooked', '--type', 'local', '--run-cmd', 'app',
+                     '--secret-env', 'TOKEN=x').startswith(
+                         'config.secrets: this service has no key for secrets')
+    assert cli.json('release', 'list', 'hooked') == []
+    assert 'has no release' in cli.fails('app', 'log', 'hooked')
     assert local['branches'] == 'release/*'
     hook = cli.json('trigger', 'add', 'hooked', '--type', 'webhook', '--url',
-                    'https://ci.example/hook', '--secret', 's3cret')
+                    'https://93.184.216.34/hook', '--secret', 's3cret')
     assert hook['config']['secret'] != 's3cret'
     solum = cli.json('trigger', 'add', 'hooked', '--type', 'solum', '--app-id',
                      'app-1', '--actions', 'unittest,build')
     assert solum['config'] == {'app_id': 'app-1', 'actions': ['unittest', 'build']}
     listed = cli.json('trigger', 'list', 'hooked')
-    assert {t['uuid'] for t in listed} == {local['uuid'], hook['uuid'], solum['uuid']}
+    assert {t['uuid'] for t in listed} == {local['uuid'], hook['uuid'], solum['uuid'],
+                                           deploy['uuid']}
     table = cli.run('trigger', 'list', 'hooked').stdout
     assert "test_cmd='make test'" in table
     cli.run('trigger', 'delete', 'hooked', hook['uuid'])
@@ -367,6 +385,11 @@ def test_trigger_options_of_another_type_are_refused(cli):
     assert message == '--url: only for --type webhook triggers'
     assert 'config.url' in cli.fails('trigger', 'add', 'strict', '--type', 'webhook',
                                      '--secret', 'x')
+    assert cli.fails('trigger', 'add', 'strict', '--type', 'local', '--languagepack',
+                     'python') == '--languagepack: only for --type solum triggers'
+    # the API's rule for an app the trigger makes, reached through the CLI's options
+    assert 'config.languagepack' in cli.fails('trigger', 'add', 'strict', '--type', 'solum',
+                                              '--create-app', '--test-cmd', 'true')
     assert cli.json('trigger', 'list', 'strict') == []
 
 
@@ -393,8 +416,8 @@ def test_without_an_endpoint_it_says_what_to_set(cli):
 
 
 def test_unreachable_api_is_one_line(cli):
-    port = helpers.free_port()
-    message = cli.fails('repo', 'list', SOLUM_GIT_URL='http://127.0.0.1:%d' % port)
+    with helpers.closed_port() as port:
+        message = cli.fails('repo', 'list', SOLUM_GIT_URL='http://127.0.0.1:%d' % port)
     assert 'cannot reach the solum-git API' in message
 
 
@@ -407,7 +430,10 @@ def test_endpoint_with_v1_suffix_and_options_override_env(cli, api):
 def test_help_lists_every_command(cli):
     out = cli.run('help').stdout
     for name in ('key add', 'repo create', 'member set', 'trigger add', 'push list',
-                 'run log', 'run redeliver', 'stack resync'):
+                 'run log', 'run redeliver', 'stack resync', 'stack restore',
+                 'repo backups', 'repo rename', 'event list', 'release list', 'rollback',
+                 'app log', 'branch protect', 'branch unprotect', 'branch list',
+                 'quota show', 'quota set'):
         assert name in out
 
 
@@ -422,3 +448,121 @@ def test_push_and_run_commands_on_nothing_yet(cli):
     assert 'not found' in cli.fails('run', 'log', missing)
     assert 'not found' in cli.fails('run', 'redeliver', missing)
     assert 'not a valid' in cli.fails('run', 'show', '..')
+
+
+def _signed_pushes(api, db, project, repo_name, count):
+    """``count`` pushes to the repo, as its git server's hook reports them (signed)."""
+    with db.connect() as conn:
+        stack = conn.execute(sa.text('SELECT uuid, hook_secret FROM stacks WHERE '
+                                     'project_id = :p'), {'p': project}).one()
+    for i in range(count):
+        body = json.dumps({
+            'push_id': 'push-%s-%d' % (repo_name, i), 'stack_id': stack.uuid,
+            'repo': repo_name, 'pusher': 'u-alice', 'pushed_at': int(time.time()),
+            'refs': [{'ref': 'refs/heads/main', 'old': '0' * 40,
+                      'new': '%040x' % (i + 1)}]}).encode()
+        r = requests.post(api.url + '/v1/hooks/post-receive', data=body, timeout=30,
+                          headers=helpers.hook_headers(stack.hook_secret, stack.uuid, body))
+        assert r.status_code == 201 and len(r.json()['runs']) == 2, r.text
+
+
+def test_run_list_limit_and_marker_count_runs_not_pushes(cli, api, db):
+    """Two triggers: every push starts two runs; pages of the API hold three pushes."""
+    env = {'OS_PROJECT_ID': 'runs-project', 'OS_USER_ID': 'alice'}
+    client = helpers.Client(api.url, 'runs-project', 'alice')
+    repo = client.post('/v1/infrastructure/repos', {'name': 'busy'}).json()
+    for cmd in ('true', 'false'):
+        assert client.post(repo['triggers_uri'], {'type': 'local', 'config': {
+            'test_cmd': cmd}}).status_code == 201
+    _signed_pushes(api, db, 'runs-project', 'busy', 4)
+    every = cli.value('run', 'list', 'busy', '-c', 'uuid', **env).split()
+    assert len(every) == 8 == len(set(every))
+    for limit in (1, 2, 3, 7, 8, 20):
+        assert cli.value('run', 'list', 'busy', '--limit', str(limit), '-c', 'uuid',
+                         **env).split() == every[:limit]
+    for start in (0, 1, 4, 6):
+        assert cli.value('run', 'list', 'busy', '--marker', every[start], '--limit', '3',
+                         '-c', 'uuid', **env).split() == every[start + 1:start + 4]
+    assert cli.value('run', 'list', 'busy', '--marker', every[-1], **env) == ''
+    other = client.post('/v1/infrastructure/repos', {'name': 'other'}).json()
+    assert 'not a run of repo other' in cli.fails('run', 'list', other['name'], '--marker',
+                                                  every[0], **env)
+
+
+def test_repo_delete_says_what_it_did(cli, api):
+    env = {'OS_PROJECT_ID': 'delete-project', 'OS_USER_ID': 'alice'}
+    client = helpers.Client(api.url, 'delete-project', 'alice')
+    first, second = (client.post('/v1/infrastructure/repos', {'name': n}).json()
+                     for n in ('first', 'second'))
+    said = cli.run('repo', 'delete', 'first', **env)
+    assert said.stdout == ('Deleted repo first (%s) with its pushes, runs, triggers and '
+                           'members; its git server drops it shortly.\n' % first['uuid'])
+    said = cli.run('repo', 'delete', second['uuid'], **env)
+    assert said.stdout == ('Deleted repo second (%s) with its pushes, runs, triggers and '
+                           "members; its git server drops it shortly. It was the "
+                           "project's last repo: its git server is being deleted too.\n"
+                           % second['uuid'])
+    assert cli.json('repo', 'list', **env) == []
+
+
+# -- rename and the audit trail --------------------------------------------------
+
+def test_repo_rename_and_event_list(cli):
+    made = cli.json('repo', 'create', 'before', '--no-wait')
+    renamed = cli.json('repo', 'rename', 'before', 'after')
+    assert renamed['uuid'] == made['uuid'] and renamed['name'] == 'after'
+    assert 'taken' not in cli.fails('repo', 'rename', 'after', '../x')
+    assert 'name:' in cli.fails('repo', 'rename', 'after', '../x')
+    assert 'RW+' in cli.fails('repo', 'rename', 'after', 'mine', OS_USER_ID='bob')
+    shown = cli.json('event', 'list', '--repo', 'after')
+    assert [(e['action'], e['outcome'], e['user_id']) for e in shown] == [
+        ('repo.rename', 'denied', 'bob'), ('repo.rename', 'success', 'alice'),
+        ('repo.create', 'success', 'alice')]
+    assert shown[1]['detail'] == {'old_name': 'before', 'name': 'after'}
+    denied = cli.json('event', 'list', '--outcome', 'denied', '--action', 'repo.rename')
+    assert [e['user_id'] for e in denied] == ['bob']
+    assert cli.json('event', 'list', '--repo', 'after', '--limit', '1')[0]['outcome'] \
+        == 'denied'
+
+
+# -- protected branches and quotas -----------------------------------------------
+
+def test_branch_protect_list_unprotect(cli):
+    cli.run('repo', 'create', 'guarded', '--no-wait')
+    rule = cli.json('branch', 'protect', 'guarded', 'main')
+    assert (rule['pattern'], rule['push'], rule['allow_force_push'],
+            rule['allow_delete']) == ('main', 'RW+', False, False)
+    rule = cli.json('branch', 'protect', 'guarded', 'release/*', '--push', 'RW',
+                    '--allow-delete')
+    assert (rule['pattern'], rule['push'], rule['allow_delete']) == ('release/*', 'RW',
+                                                                     True)
+    listed = cli.json('branch', 'list', 'guarded')
+    assert [(r['pattern'], r['push']) for r in listed] == [('main', 'RW+'),
+                                                           ('release/*', 'RW')]
+    # the API's rule, one line
+    assert 'pattern: must be a branch name or a glob' in cli.fails(
+        'branch', 'protect', 'guarded', 'a..b')
+    assert 'only RW+ members' in cli.fails('branch', 'unprotect', 'guarded', 'main',
+                                           OS_USER_ID='bob')
+    cli.run('branch', 'unprotect', 'guarded', 'release/*')
+    assert [r['pattern'] for r in cli.json('branch', 'list', 'guarded')] == ['main']
+    assert 'not found' in cli.fails('branch', 'unprotect', 'guarded', 'release/*')
+
+
+def test_quota_show_and_set(cli):
+    mine = cli.json('quota', 'show', OS_PROJECT_ID='quota-project')
+    assert mine['project_id'] == 'quota-project' and mine['repos'] == -1
+    assert 'not allowed' in cli.fails('quota', 'set', 'quota-project', '--repos', '1',
+                                      OS_PROJECT_ID='quota-project')
+    admin = dict(OS_PROJECT_ID='admin-project', OS_USER_ID='root', OS_ROLES='admin')
+    got = cli.json('quota', 'set', 'quota-project', '--repos', '1', '--repo-size-mb',
+                   '50', **admin)
+    assert (got['repos'], got['repo_size_mb'], got['keys_per_user']) == (1, 50, -1)
+    cli.run('repo', 'create', 'only-one', '--no-wait', OS_PROJECT_ID='quota-project')
+    assert 'quota repos: project quota-project has 1 repos, its limit is 1' in cli.fails(
+        'repo', 'create', 'second', '--no-wait', OS_PROJECT_ID='quota-project')
+    got = cli.json('quota', 'set', 'quota-project', '--repo-size-mb', 'default', **admin)
+    assert (got['repos'], got['repo_size_mb']) == (1, -1)
+    result = cli.run('quota', 'set', 'quota-project', '--repos', '-5', check=False, **admin)
+    assert result.returncode == 2 and 'must be -1' in result.stderr
+    assert 'nothing to set' in cli.fails('quota', 'set', 'quota-project', **admin)

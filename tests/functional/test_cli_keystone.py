@@ -14,9 +14,9 @@ import subprocess
 import sys
 import threading
 
-import pytest
 from keystoneauth1 import fixture as ksa_fixture
 from keystonemiddleware import fixture as ksm_fixture
+import pytest
 
 from tests import helpers
 
@@ -164,8 +164,9 @@ def test_openstack_git_repo_list_through_the_osc_plugin(keystone, tmp_path):
     assert result.returncode == 1 and 'repo missing not found' in result.stderr
     assert 'Traceback' not in result.stderr
     # the endpoint can be overridden like any OpenStackClient service's
-    result = _run('openstack', ['--os-git-url', 'http://127.0.0.1:%d'
-                                % helpers.free_port(), 'git', 'repo', 'list'], env)
+    with helpers.closed_port() as port:
+        result = _run('openstack', ['--os-git-url', 'http://127.0.0.1:%d' % port, 'git',
+                                    'repo', 'list'], env)
     assert result.returncode == 1 and 'cannot reach' in result.stderr
     help_text = _run('openstack', ['help', 'git', 'repo', 'create'], env).stdout
     assert '--add-remote' in help_text
@@ -180,10 +181,10 @@ def test_help_without_any_credentials(tmp_path):
 
 
 def test_unreachable_keystone_is_named_in_one_line(keystone):
-    port = helpers.free_port()
-    env = _env(keystone, 'alice', OS_AUTH_URL='http://127.0.0.1:%d/v3' % port,
-               SOLUM_GIT_URL=keystone.git_url)
-    result = _run('solum-git', ['repo', 'list'], env)
+    with helpers.closed_port() as port:
+        env = _env(keystone, 'alice', OS_AUTH_URL='http://127.0.0.1:%d/v3' % port,
+                   SOLUM_GIT_URL=keystone.git_url)
+        result = _run('solum-git', ['repo', 'list'], env)
     assert result.returncode == 1 and 'Traceback' not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

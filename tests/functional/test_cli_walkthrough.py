@@ -7,8 +7,10 @@ The steps are the ones docs/cli.rst prints.
 """
 import json
 import os
+import pwd
 import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -131,10 +133,72 @@ def _walk(user, work, seen):
     seen['redelivered'] = user.json('run', 'redeliver', seen['v2_run']['uuid'])
     seen['redelivered_log'] = user.cli('run', 'log', seen['v2_run']['uuid'], '--follow')
     seen['redelivered_run'] = user.json('run', 'show', seen['v2_run']['uuid'])
+    # README.rst's rollback, as printed
+    seen['releases'] = user.cli('release', 'list', 'web').stdout
+    v1 = user.cli('release', 'list', 'web', '-f', 'value', '-c', 'run_uuid').stdout
+    v1 = v1.strip().splitlines()[-1]
+    rollback = user.cli('rollback', v1, '-f', 'value', '-c', 'uuid').stdout.strip()
+    seen['rollback_log'] = user.cli('run', 'log', rollback, '--follow')
+    seen['rollback_run'] = user.json('run', 'show', rollback)
+    seen['rollback_answer'] = _answer(seen['rollback_run']['app_url'])
+    seen['app_log'] = user.cli('app', 'log', 'web', '--tail', '3').stdout
+    seen['followed'] = _follow_app_log(user, seen['rollback_run']['app_url'])
     seen['stack'] = user.json('stack', 'show', seen['repo']['stack_uri'].rsplit('/', 1)[1])
     seen['clone'] = user.sh('git', 'clone', '-q', seen['repo']['git_url'],
                             str(work.parent / 'clone'), check=False)
     seen['known_hosts'] = (user.home / '.ssh' / 'known_hosts').read_text().splitlines()
+    seen['own_ssh'] = _push_with_ssh_defaults(user, work)
+
+
+def _follow_app_log(user, app_url):
+    """``app log web --follow`` while the app is asked /followed: what it printed."""
+    proc = subprocess.Popen([CLI, 'app', 'log', 'web', '--follow', '--tail', '0'],
+                            env=user.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    lines = []
+
+    def read():
+        for line in proc.stdout:
+            lines.append(line)
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        # asked again until the CLI (which starts in its own time) shows it
+        gitserver.wait_for(lambda: _answer(app_url + 'followed') and any(
+            'GET /followed' in line for line in lines), timeout=30, interval=1,
+            what='the followed request in app log --follow')
+    finally:
+        proc.kill()
+        proc.wait(10)
+        reader.join(10)
+    return ''.join(lines)
+
+
+def _push_with_ssh_defaults(user, work):
+    """git push as a user runs it, with no GIT_SSH_COMMAND: ssh reads known_hosts in
+    the password database's home, not in $HOME where the CLI pinned the keys. The key
+    comes from an agent (ssh would look for it there too)."""
+    assert pwd.getpwuid(os.geteuid()).pw_dir != str(user.home)
+    agent_sock = user.home / 'agent.sock'
+    agent = subprocess.Popen(['ssh-agent', '-D', '-a', str(agent_sock)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        gitserver.wait_for(agent_sock.exists, timeout=10, what='ssh-agent')
+        env = {k: v for k, v in user.env.items() if k != 'GIT_SSH_COMMAND'}
+        env['SSH_AUTH_SOCK'] = str(agent_sock)
+        subprocess.run(['ssh-add', '-q', str(user.home / '.ssh' / 'id_ed25519')], env=env,
+                       check=True, capture_output=True, timeout=30)
+
+        def push(*config):
+            # no terminal: ssh cannot ask about an unknown host key, it refuses
+            return subprocess.run(['git'] + list(config) + ['push', 'solum', 'main'],
+                                  cwd=work, env=env, capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL, start_new_session=True,
+                                  timeout=120)
+        return {'plain ssh': push('-c', 'core.sshCommand=ssh'), 'as set up': push()}
+    finally:
+        agent.terminate()
+        agent.wait(10)
 
 
 def test_repo_create_waits_for_active_and_pins_the_servers_key(walkthrough):
@@ -171,6 +235,18 @@ def test_the_second_push_redeploys(walkthrough):
     assert '%s local SUCCESS' % walkthrough['v2_run']['uuid'] in table
 
 
+def test_rollback_to_v1_serves_v1_and_the_app_log_shows_its_request(walkthrough):
+    assert 'serving' in walkthrough['releases']
+    run = walkthrough['rollback_run']
+    assert run['status'] == 'SUCCESS', (run, walkthrough['rollback_log'].stdout)
+    assert run['rollback_of'] == walkthrough['v1_run']['uuid']
+    assert 'rolling back to release 1' in walkthrough['rollback_log'].stdout
+    assert walkthrough['rollback_answer'] == 'v1'
+    # http.server logs each request on stderr: the app log has the one just made
+    assert '"GET / HTTP/1.1" 200' in walkthrough['app_log'], walkthrough['app_log']
+    assert '"GET /followed HTTP/1.1" 200' in walkthrough['followed']
+
+
 def test_run_redeliver_runs_it_again(walkthrough):
     assert walkthrough['redelivered']['status'] == 'QUEUED'
     assert walkthrough['redelivered_run']['status'] == 'SUCCESS'
@@ -179,3 +255,12 @@ def test_run_redeliver_runs_it_again(walkthrough):
 
 def test_clone_verifies_the_pinned_host_key(walkthrough):
     assert walkthrough['clone'].returncode == 0, walkthrough['clone'].stderr
+
+
+def test_git_push_finds_the_pinned_keys_when_home_is_not_the_passwd_home(walkthrough):
+    """HOME is not the password database's home (sudo -E does that): ssh on its own
+    does not find the keys pinned under $HOME; the work tree's core.sshCommand does."""
+    assert 'reads them there (core.sshCommand)' in walkthrough['create_stderr']
+    plain, set_up = walkthrough['own_ssh']['plain ssh'], walkthrough['own_ssh']['as set up']
+    assert plain.returncode != 0 and 'Host key verification failed' in plain.stderr
+    assert set_up.returncode == 0, set_up.stderr

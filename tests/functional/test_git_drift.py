@@ -75,6 +75,19 @@ def test_killed_sshd_is_restarted(world):
     _pushes(world, 'after a crash')
 
 
+def test_a_server_whose_pid_file_went_is_found_again_not_started_twice(world):
+    old = _sshd_pid(world)
+    pidfile = world.api.sshd_dir(world.stack['uuid']) / 'sshd.pid'
+    pidfile.unlink()
+    world.api.resync(world.alice.api, world.stack['uuid'])
+    gitserver.wait_for(lambda: _sshd_pid(world) is not None, timeout=60,
+                       what='the pid file written again')
+    world.api.wait_applied(PROJECT)
+    assert _sshd_pid(world) == old
+    assert gitserver.sshd_listeners(world.api.stacks_path) == [old]
+    _pushes(world, 'after the pid file went')
+
+
 def test_conf_and_keydir_changed_on_the_server_are_put_back(world):
     uuid = world.stack['uuid']
     # someone with a shell on the server grants mallory access by hand
@@ -180,14 +193,18 @@ def test_edited_sshd_config_is_put_back(world):
     _pushes(world, 'after sshd drift')
 
 
-def test_pushes_work_after_an_api_restart(world):
+def test_pushes_work_while_the_api_is_down_and_after_its_restart(world):
     host_keys = world.stack['ssh_host_keys']
-    world.api.stop()
-    assert not gitserver.sshd_pids(world.api.stacks_path), 'sshd outlived the API'
-    assert not _can_read(world.alice, world.repo['git_url'])
+    old = _sshd_pid(world)
+    world.api.stop_api()
+    # the git server is not the API's child: it keeps serving
+    assert gitserver.sshd_listeners(world.api.stacks_path) == [old]
+    _pushes(world, 'while the API is down')
     world.api.start()
-    gitserver.wait_for(lambda: _can_read(world.alice, world.repo['git_url']), timeout=60,
-                       what='the server back after the restart')
+    gitserver.wait_for(lambda: world.api.stack_row(PROJECT)['lease_owner'] is None
+                       and 'adopted' in world.api.log_path.read_text(), timeout=60,
+                       what='the restarted engine to adopt the server')
+    assert _sshd_pid(world) == old
     assert world.alice.stack()['ssh_host_keys'] == host_keys
     _pushes(world, 'after the restart')
 

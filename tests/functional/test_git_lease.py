@@ -2,23 +2,31 @@
 MariaDB and PostgreSQL (real servers).
 """
 import datetime
+import os
+import subprocess
 import threading
 
 import sqlalchemy as sa
 
 from solum_git.db import models
+from solum_git.engine import leases
 from solum_git.engine import service
 from solum_git.engine import stacks
+from solum_git.provisioners import base
 
 
-class FakeProvisioner:
+class FakeProvisioner(base.Provisioner):
+    """The lease alone is under test: no server is made, checked or removed."""
+
     name = 'local'
 
-    def reap(self):
-        return ()
+    def __init__(self):
+        super().__init__(None)
 
-    def close(self):
-        pass
+    def create(self, stack, settings):
+        raise AssertionError('the lease test makes no server')
+
+    check = delete = create
 
 
 def _stack(db):
@@ -85,3 +93,38 @@ def test_racing_claims_have_exactly_one_winner(make_root, db_url):
     finally:
         for w in workers:
             w.close()
+
+
+def dead_holder():
+    """The holder id of an engine of this machine that has died."""
+    proc = subprocess.Popen(['sleep', '60'])
+    holder = leases.holder_id(proc.pid)
+    proc.kill()
+    proc.wait()
+    return holder
+
+
+def _hold(db, owner, seconds=3600):
+    with db.writer() as session:
+        session.execute(sa.update(models.Stack).values(
+            lease_owner=owner,
+            lease_expires=models.utcnow() + datetime.timedelta(seconds=seconds)))
+
+
+def test_a_dead_engines_lease_on_this_machine_is_taken_at_once(make_root, db_url):
+    root = make_root(db_url)
+    stack_id = _stack(root.db)
+    worker = _worker(root)
+    host, machine, pid, _started, _tag = worker.engine.engine_id.rsplit(':', 4)
+    live_here = leases.holder_id(os.getppid())
+    restarted = '%s:%s:%s:1:abcdef' % (host, machine, pid)  # this pid, another start
+    elsewhere = 'otherhost:0123456789:%s:1:abcdef' % pid
+    try:
+        for holder in (live_here, elsewhere, 'old-format-id'):
+            _hold(root.db, holder)
+            assert not worker._claim(stack_id), holder
+        for holder in (dead_holder(), restarted):
+            _hold(root.db, holder)
+            assert worker._claim(stack_id), 'the lease of %s was not taken' % holder
+    finally:
+        worker.close()

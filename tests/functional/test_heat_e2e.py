@@ -4,15 +4,16 @@ the template's user_data (the real bootstrap) in a namespace VM; then key, repo,
 ACTIVE, git push with StrictHostKeyChecking=yes, signed hook callback, local run.
 """
 import re
+import subprocess
 import types
 
 import pytest
 
-from tests import helpers
 from tests.functional import gitserver
 from tests.functional import pushenv
 from tests.functional import test_heat_provisioner as vmtest
 from tests.heatserver import HeatServer
+from tests import helpers
 
 
 @pytest.fixture(scope='module')
@@ -21,7 +22,8 @@ def e2e(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('heate2e')
     cloud = HeatServer(tmp / 'cloud').start()
     heat = cloud.conf_overrides()
-    heat.update(ssh_port=helpers.free_port(), ssh_listen_address='127.0.0.1')
+    heat.update(ssh_port=helpers.free_port(), ssh_listen_address='127.0.0.1',
+                http_port=helpers.free_port())
     api = helpers.ApiProcess(tmp, 'sqlite:///%s' % (tmp / 'db.sqlite'), extra={
         'provisioner': {'driver': 'heat'}, 'heat': heat,
         'engine': {'poll_interval': 0.05, 'resync_interval': 3600}})
@@ -71,6 +73,38 @@ def test_the_vms_hook_calls_back_and_the_pipeline_runs(e2e):
     assert e2e.run is not None, e2e.pushed.stderr
     assert e2e.run['status'] == 'SUCCESS', e2e.run
     assert e2e.run['commit'] == e2e.commit
+
+
+def test_https_clone_with_a_deploy_token_trusting_only_the_stacks_ca(e2e):
+    alice = e2e.alice
+    stack = alice.api.get('/v1/infrastructure/stacks/%s' % e2e.stack['uuid']).json()
+    assert stack['http_url'].startswith('https://127.0.0.1:')
+    assert stack['http_ca_cert'].startswith('-----BEGIN CERTIFICATE-----')
+    ca = alice.dir / 'stack-ca.pem'
+    ca.write_text(stack['http_ca_cert'])
+    repo = alice.repo(e2e.repo['uuid'])
+    assert repo['http_url'] == stack['http_url'] + '/app.git'
+    r = alice.api.post('/v1/infrastructure/repos/%s/deploy_tokens' % repo['uuid'],
+                       json={'name': 'ci'})
+    assert r.status_code == 201, r.text
+    url = r.json()['clone_url']
+    # without the stack's CA the certificate is not trusted
+    done = alice.git('ls-remote', url)
+    assert done.returncode != 0 and 'certificate' in done.stderr, done.stderr
+
+    last = []
+
+    def served():
+        # the environment's GIT_SSL_CAINFO (this machine's) wins over git -c
+        done = subprocess.run(['git', 'ls-remote', url], capture_output=True, text=True,
+                              env=dict(alice.env(), GIT_SSL_CAINFO=str(ca)), timeout=60)
+        last[:] = [done.stderr]
+        return done.returncode == 0 and done.stdout
+    try:
+        listed = gitserver.wait_for(served, 60, what='the HTTPS front serving the token')
+    except AssertionError:
+        raise AssertionError('HTTPS clone failed: %s' % last)
+    assert '%s\trefs/heads/main' % e2e.commit in listed
 
 
 def test_deleting_the_stack_deletes_the_heat_stack(e2e):

@@ -11,12 +11,13 @@ import uuid
 
 import pytest
 
+from solum_git.common import known_hosts
 from solum_git import conf as conf_pkg
 from solum_git.provisioners import heat as heat_prov
 from solum_git.provisioners import hostkeys
-from tests import helpers
 from tests.functional import gitserver
 from tests.heatserver import HeatServer
+from tests import helpers
 
 
 def need_root():
@@ -41,7 +42,7 @@ def fake_row(project_id):
     private, _public = hostkeys.generate()
     return types.SimpleNamespace(uuid=str(uuid.uuid4()), project_id=project_id,
                                  hook_secret=os.urandom(32).hex(), admin_private_key=private,
-                                 status='BUILDING')
+                                 status='BUILDING', image_id=None)
 
 
 def wait_state(prov, row, want, timeout=90):
@@ -124,7 +125,7 @@ def test_git_over_ssh_pins_the_host_key_solum_git_made(built):
 
 def test_another_host_key_is_refused(built):
     _private, other = hostkeys.generate()
-    line = hostkeys.known_hosts_line(built.state.ssh_host, built.state.ssh_port, other)
+    line = known_hosts.line(built.state.ssh_host, built.state.ssh_port, other)
     proc = git_ls_remote(built.tmp, built.row, built.state, line)
     assert proc.returncode != 0
     assert 'Host key verification failed' in proc.stderr

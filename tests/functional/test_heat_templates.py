@@ -95,6 +95,9 @@ def test_shipped_template_passes_strict_heat_validation(results, name):
     assert result['ok'], result['error']
     outputs = result['outputs']
     assert outputs['ssh_port'] == 22
+    # the smart HTTPS front's port, opened in the security group
+    assert outputs['http_port'] == 443
+    assert '{get_param: http_port}' in read(name)
     assert outputs['ssh_user'] == 'git'
     assert outputs['ssh_host_keys'] == example_params(name)['host_public_key']
     assert {'ssh_host', 'server_id'} <= set(outputs)

@@ -1,7 +1,7 @@
 """auth_strategy = keystone: keystonemiddleware's auth_token in front of the API."""
+from keystonemiddleware import fixture as ks_fixture
 import pytest
 import requests
-from keystonemiddleware import fixture as ks_fixture
 
 from tests import helpers
 
@@ -75,3 +75,16 @@ def test_token_identity_is_used_and_projects_are_isolated(keystone_api):
 def test_version_document_needs_no_token(keystone_api):
     server, _ = keystone_api
     assert _get(server, '/').status_code == 200
+
+
+def test_openapi_document_needs_no_token_and_names_keystone(keystone_api):
+    server, _ = keystone_api
+    r = _get(server, '/v1/openapi.json')
+    assert r.status_code == 200 and r.headers['Content-Type'].startswith(
+        'application/json')
+    doc = r.json()
+    assert doc['security'] == [{'KeystoneToken': []}]
+    assert doc['components']['securitySchemes']['KeystoneToken']['name'] == 'X-Auth-Token'
+    # only that exact path is open: its neighbours still need a token
+    for path in ('/v1/openapi.json/', '/v1/openapi.jsonx', '/v1/openapi.json/x', '/v1'):
+        assert _get(server, path).status_code == 401, path

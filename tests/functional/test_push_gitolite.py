@@ -94,7 +94,7 @@ def e2e(tmp_path_factory):
                     'seconds': time.monotonic() - start,
                     'answer': _version(runs['local']['app_url'])}
             out['v1_after_v2'] = _version(out['versions']['v1']['runs']['local']['app_url'])
-            # the API process goes away; the git server (the engine's child) stays
+            # the API process goes away; the git server (a daemon of its own) stays
             helpers.ApiProcess.stop(api)
             commit = alice.commit(work, 'v3', {'version.txt': 'v3', 'test.sh': 'exit 1\n'})
             out['versions']['v3'] = {'commit': commit, 'output': _push(alice, work)}

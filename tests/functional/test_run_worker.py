@@ -7,12 +7,16 @@ import time
 
 import sqlalchemy as sa
 
+from solum_git.common import states
 from solum_git.db import api as db_api
 from solum_git.db import models
 from solum_git.engine import runs as run_worker
 from solum_git.engine import service as engine_service
 from solum_git.pipelines import base
+from solum_git.pipelines import local
+from solum_git.pipelines import webhook
 from tests.functional import pushenv
+from tests.functional import test_git_lease
 from tests.functional import test_hook_callback as callbacks
 
 
@@ -29,14 +33,19 @@ class Recorder(base.Pipeline):
         time.sleep(0.03)
         self.log.append((spec.uuid, spec.type, spec.push['push_id'], start,
                          time.monotonic(), threading.current_thread().name))
-        return base.Result(base.SUCCESS, 'recorded')
+        return base.Result(states.RunStatus.SUCCESS, 'recorded')
 
 
 def _engine(env, url, log):
     db = db_api.Database(url)
     engine = engine_service.Engine(env.conf, db, env.servers, [run_worker.RunWorker])
-    for name in ('local', 'webhook'):
-        engine.workers[0].drivers[name] = Recorder(env.conf, name, log)
+    for real in (local.LocalRunner, webhook.WebhookPipeline):
+        recorder = Recorder(env.conf, real.name, log)
+        # the real driver's ordering (local deploys one at a time per trigger)
+        # and its attempts after a lost engine
+        recorder.serial_per_trigger = real.serial_per_trigger
+        recorder.max_attempts = real.max_attempts
+        engine.workers[0].drivers[real.name] = recorder
     return engine
 
 
@@ -53,7 +62,7 @@ def test_two_engines_run_each_run_once_and_local_deploys_in_push_order(tmp_path,
         # where the runs would check out from (the recorder does not)
         (env.servers.stack_dir(cb.stack_a.uuid) / 'app.git').mkdir(parents=True)
         cb.a.post('/v1/infrastructure/repos/%s/triggers' % cb.repo_a['uuid'], json={
-            'type': 'webhook', 'config': {'url': 'http://ci.example.com/', 'secret': 's'}})
+            'type': 'webhook', 'config': {'url': 'http://93.184.216.34/', 'secret': 's'}})
         push_ids = []
         for n in range(10):
             push_ids.append('push-%04d' % n)
@@ -114,3 +123,37 @@ def test_a_run_whose_engine_died_is_taken_over_and_given_up_after_max_attempts(
     assert [e[0] for e in log] == [taken.uuid]
     assert lost.status == 'ERROR'
     assert 'stopped responding 3 times' in lost.status_reason
+
+
+def test_a_run_of_a_dead_engine_on_this_machine_is_taken_over_at_once(
+        tmp_path, sqlite_url):
+    env = pushenv.PushEnv(tmp_path, sqlite_url, workers=()).start(engine=False)
+    log = []
+    engine = None
+    try:
+        cb = callbacks.Callback(env)
+        (env.servers.stack_dir(cb.stack_a.uuid) / 'app.git').mkdir(parents=True)
+        # one push, two triggers: two runs (a local run waits on its own trigger only)
+        cb.a.post('/v1/infrastructure/repos/%s/triggers' % cb.repo_a['uuid'], json={
+            'type': 'webhook', 'config': {'url': 'http://93.184.216.34/', 'secret': 's'}})
+        cb.signed(callbacks._event(cb.stack_a.uuid, push_id='one-push'))
+        later = models.utcnow() + datetime.timedelta(hours=1)
+        with env.db.writer() as session:
+            for run, owner in zip(_runs(env), (test_git_lease.dead_holder(),
+                                               'otherhost:0123456789:1:1:abcdef')):
+                session.execute(sa.update(models.Run).where(models.Run.id == run.id).values(
+                    status='RUNNING', lease_owner=owner, lease_expires=later, attempts=1))
+        engine = _engine(env, sqlite_url, log)
+        engine.start()
+        pushenv.wait_for(lambda: _runs(env)[0].status == 'SUCCESS', timeout=30,
+                         what='the dead engine\'s run to be taken over')
+        taken, waiting = _runs(env)
+    finally:
+        if engine is not None:
+            engine.stop()
+            engine.db.dispose()
+        env.stop()
+    assert (taken.status, taken.attempts) == ('SUCCESS', 2)
+    assert [e[0] for e in log] == [taken.uuid]
+    # another machine's engine is never judged: its lease runs its course
+    assert (waiting.status, waiting.lease_owner) == ('RUNNING', 'otherhost:0123456789:1:1:abcdef')

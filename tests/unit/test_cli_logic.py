@@ -1,5 +1,8 @@
 """The CLI's pure logic: known_hosts lines, next links, faults, trigger options."""
 import argparse
+import os
+import pwd
+import subprocess
 
 import pytest
 
@@ -7,6 +10,7 @@ from solum_git.cli import client
 from solum_git.cli import common
 from solum_git.cli import remote
 from solum_git.cli import triggers
+from solum_git.common import known_hosts
 
 
 @pytest.mark.parametrize('url, pattern', [
@@ -28,7 +32,7 @@ def test_known_hosts_lines_keep_type_and_key_under_our_name():
     keys = ['[10.0.0.5]:22 ssh-ed25519 AAAAC3 root@server',
             'ecdsa-sha2-nistp256 AAAAE2',
             'garbage', '']
-    assert remote.known_hosts_lines('[127.0.0.1]:29418', keys) == [
+    assert known_hosts.lines('127.0.0.1', 29418, keys) == [
         '[127.0.0.1]:29418 ssh-ed25519 AAAAC3',
         '[127.0.0.1]:29418 ecdsa-sha2-nistp256 AAAAE2']
 
@@ -67,6 +71,66 @@ def test_pin_creates_the_ssh_dir_private(tmp_path):
     remote.pin_host_keys('ssh://git@h:2/app', ['ssh-ed25519 K'], str(path))
     assert (path.parent.stat().st_mode & 0o777) == 0o700
     assert path.read_text() == '[h]:2 ssh-ed25519 K\n'
+
+
+def test_pin_keeps_the_owner_and_mode_of_the_users_file(tmp_path):
+    """sudo -E: root writes the user's known_hosts; it stays the user's."""
+    assert os.geteuid() == 0, 'only root writes a file it does not own'
+    ssh = tmp_path / 'home' / '.ssh'
+    ssh.mkdir(parents=True)
+    path = ssh / 'known_hosts'
+    path.write_text('other ssh-rsa X\n')
+    os.chown(str(ssh), 12345, 12346)
+    os.chown(str(path), 12345, 12346)
+    os.chmod(str(path), 0o644)
+    remote.pin_host_keys('ssh://git@h:2/app', ['ssh-ed25519 K'], str(path))
+    st = path.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (12345, 12346, 0o644)
+    assert path.read_text() == 'other ssh-rsa X\n[h]:2 ssh-ed25519 K\n'
+    # a new file (and .ssh) in someone else's home is theirs too
+    home = tmp_path / 'other'
+    home.mkdir()
+    os.chown(str(home), 12347, 12348)
+    path = home / '.ssh' / 'known_hosts'
+    remote.pin_host_keys('ssh://git@h:2/app', ['ssh-ed25519 K'], str(path))
+    for made in (path, path.parent):
+        assert (made.stat().st_uid, made.stat().st_gid) == (12347, 12348)
+
+
+def _work_tree(tmp_path):
+    subprocess.run(['git', 'init', '-q', str(tmp_path / 'w')], check=True)
+    return str(tmp_path / 'w')
+
+
+def _ssh_command(work):
+    return subprocess.run(['git', '-C', work, 'config', '--get', 'core.sshCommand'],
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_the_work_trees_ssh_reads_the_pinned_file_first(tmp_path):
+    work = _work_tree(tmp_path)
+    said = remote.use_known_hosts(work, '/home/a b/.ssh/known_hosts')
+    assert 'core.sshCommand' in said
+    command = _ssh_command(work)
+    resolved = subprocess.run(['sh', '-c', command.replace('ssh', 'ssh -G', 1) + ' h'],
+                              capture_output=True, text=True).stdout
+    files = [line for line in resolved.splitlines()
+             if line.startswith('userknownhostsfile ')][0].split(' ', 1)[1]
+    home = pwd.getpwuid(os.geteuid()).pw_dir
+    assert files == '/home/a b/.ssh/known_hosts %s/.ssh/known_hosts %s/.ssh/known_hosts2' % (
+        home, home)
+    # a later --add-remote with another HOME replaces its own setting
+    remote.use_known_hosts(work, '/home/c/.ssh/known_hosts')
+    assert '"/home/c/.ssh/known_hosts"' in _ssh_command(work)
+
+
+def test_a_users_own_ssh_command_is_left_alone(tmp_path):
+    work = _work_tree(tmp_path)
+    subprocess.run(['git', '-C', work, 'config', 'core.sshCommand', 'ssh -i ~/deploy'],
+                   check=True)
+    said = remote.use_known_hosts(work, '/home/a/.ssh/known_hosts')
+    assert said.startswith('warning: core.sshCommand is already set (ssh -i ~/deploy)')
+    assert _ssh_command(work) == 'ssh -i ~/deploy'
 
 
 class _Resp:
@@ -117,7 +181,9 @@ def test_quoted_refuses_dot_segments_and_encodes_slashes():
 
 def _trigger_args(**given):
     values = {'type': 'local', 'test_cmd': None, 'run_cmd': None, 'url': None,
-              'secret': None, 'app_id': None, 'solum_url': None, 'actions': None}
+              'secret': None, 'app_id': None, 'solum_url': None, 'actions': None,
+              'create_app': None, 'languagepack': None, 'env': None, 'secret_env': None,
+              'health_path': None, 'health_timeout': None}
     values.update(given)
     return argparse.Namespace(**values)
 
@@ -130,3 +196,21 @@ def test_trigger_config_takes_only_its_types_options():
                                                           'actions': ['build']}
     with pytest.raises(client.ApiError, match='--secret: only for --type webhook'):
         triggers.config_from(_trigger_args(secret='s'))
+    assert triggers.config_from(_trigger_args(
+        run_cmd='app', env={'A': '1'}, secret_env={'B': '2'})) == {
+            'run_cmd': 'app', 'env': {'A': '1'}, 'secrets': {'B': '2'}}
+    with pytest.raises(client.ApiError, match='--env: only for --type local'):
+        triggers.config_from(_trigger_args(type='webhook', env={'A': '1'}))
+    with pytest.raises(client.ApiError, match='--languagepack: only for --type solum'):
+        triggers.config_from(_trigger_args(languagepack='python'))
+
+
+def test_a_solum_trigger_can_make_its_app_with_the_apps_commands():
+    assert triggers.config_from(_trigger_args(
+        type='solum', create_app=True, languagepack='python', test_cmd='make test',
+        run_cmd='python app.py')) == {'create_app': True, 'languagepack': 'python',
+                                      'test_cmd': 'make test', 'run_cmd': 'python app.py'}
+    with pytest.raises(client.ApiError,
+                       match='--test-cmd: only for --type local or solum'):
+        triggers.config_from(_trigger_args(type='webhook', url='u', secret='s',
+                                           test_cmd='make test'))

@@ -295,10 +295,11 @@ def _self_signed(tmp_path):
     """A certificate for 127.0.0.1 and its key, made here (no CA involved)."""
     import datetime
     import ipaddress
-    from cryptography import x509
+
+    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography import x509
     from cryptography.x509.oid import NameOID
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'solum-git test API')])

@@ -1,25 +1,16 @@
-"""Pipeline pieces without a server: URL guard, run log limits, host key pinning."""
+"""Pipeline pieces without a server: run log limits, host key pinning."""
+import re
 import threading
 
 import pytest
 
+from solum_git.common import known_hosts
+from solum_git.common import states
+from solum_git.common import urls
 from solum_git.pipelines import base
-from solum_git.pipelines import source
+from solum_git.pipelines import solum as solum_pipeline
 from solum_git.pipelines import webhook
-
-
-@pytest.mark.parametrize('url', [
-    'http://127.0.0.1:8080/hook', 'http://localhost/hook', 'http://10.1.2.3/',
-    'http://169.254.169.254/latest/meta-data/', 'http://[::1]/', 'http://192.168.0.1/',
-    'http://0.0.0.0/', 'ftp://example.com/', 'http:///nohost'])
-def test_webhooks_into_private_networks_are_refused(url):
-    with pytest.raises(webhook.Refused):
-        webhook.check_target(url, allow_private=False)
-
-
-def test_public_addresses_pass_and_the_operator_may_allow_private_ones():
-    webhook.check_target('https://93.184.216.34/hook', allow_private=False)
-    webhook.check_target('http://127.0.0.1:8080/hook', allow_private=True)
+from solum_git.services import solum_triggers
 
 
 def test_the_run_log_is_cut_at_its_limit(tmp_path):
@@ -40,17 +31,17 @@ def test_the_run_log_is_cut_at_its_limit(tmp_path):
 def test_host_keys_are_pinned_to_the_servers_address_and_port():
     lines = ['127.0.0.1 ssh-ed25519 AAAAC3Nza key', 'garbage', '',
              '[other]:22 ecdsa-sha2-nistp256 AAAAE2 comment here']
-    assert source.known_hosts('127.0.0.1', 29418, lines) == [
+    assert known_hosts.lines('127.0.0.1', 29418, lines) == [
         '[127.0.0.1]:29418 ssh-ed25519 AAAAC3Nza',
         '[127.0.0.1]:29418 ecdsa-sha2-nistp256 AAAAE2']
-    assert source.known_hosts('git.example.com', 22, lines[:1]) == [
+    assert known_hosts.lines('git.example.com', 22, lines[:1]) == [
         'git.example.com ssh-ed25519 AAAAC3Nza']
 
 
 def test_a_result_is_one_of_the_final_states_or_retry():
     with pytest.raises(AssertionError):
         base.Result('RUNNING')
-    assert base.Result(base.RETRY, 'x').status == 'RETRY'
+    assert base.Result(states.RunStatus.RETRY, 'x').status == 'RETRY'
 
 
 def test_git_log_becomes_github_commits_with_bounded_file_lists():
@@ -65,3 +56,58 @@ def test_git_log_becomes_github_commits_with_bounded_file_lists():
     assert commit['author'] == {'name': 'Ann', 'email': 'a@x'}
     assert len(commit['added']) == webhook.MAX_FILES
     assert commit['removed'] == ['gone'] and commit['modified'] == ['kept', 'renamed']
+
+
+@pytest.mark.parametrize('url', ['http://127.0.0.1:9/hook', 'http://2130706433/',
+                                 'http://[::ffff:10.0.0.1]/', 'http://localhost/'])
+def test_a_delivery_to_a_non_public_address_fails_without_a_request(tmp_path, url):
+    from tests import helpers
+    conf = helpers.make_conf(tmp_path, 'sqlite://')
+    log = base.RunLog(str(tmp_path / 'log'), 4096)
+    spec = base.RunSpec('run-1', 'webhook', 'refs/heads/main', '0' * 40, '1' * 40, 1,
+                        {}, {}, {'config': {'url': url, 'secret': 's'}}, None,
+                        str(tmp_path), log, threading.Event())
+    result = webhook.WebhookPipeline(conf).execute(spec)
+    assert result.status == states.RunStatus.FAILED
+    assert result.reason.startswith('config.url: must point at a public address')
+    assert result.delivery['status_code'] is None
+
+
+def test_a_solum_run_to_another_host_fails_before_the_token_is_sent(tmp_path):
+    from solum_git.pipelines import solum
+    from tests import helpers
+    conf = helpers.make_conf(tmp_path, 'sqlite://', solum={'auth_strategy': 'keystone'})
+    log = base.RunLog(str(tmp_path / 'log'), 4096)
+    spec = base.RunSpec('run-1', 'solum', 'refs/heads/main', '0' * 40, '1' * 40, 1,
+                        {}, {}, {'config': {'app_id': 'a1',
+                                            'solum_url': 'https://attacker.example.com'}},
+                        None, str(tmp_path), log, threading.Event())
+    pipeline = solum.SolumPipeline(conf)
+    result = pipeline.execute(spec)
+    assert result.status == states.RunStatus.FAILED
+    assert result.reason.startswith('config.solum_url: must be on the host of [solum] url')
+    assert pipeline._fallback is None     # no Keystone session was even made
+
+
+def test_a_url_in_a_solum_runs_log_has_its_token_masked():
+    assert solum_pipeline.redacted('http://deploy-1:s3cret@git.example.com:8080/pin/'
+                                   + 'a' * 40 + '/web.git') == (
+        'http://deploy-1:***@git.example.com:8080/pin/' + 'a' * 40 + '/web.git')
+    assert solum_pipeline.redacted('http://git.example.com/web.git') == \
+        'http://git.example.com/web.git'
+
+
+def test_the_pinned_url_passes_solums_own_repository_rule():
+    url = urls.pin_url(urls.clone_url('http://127.0.0.1:9000/web.git',
+                                      'deploy-abc', 's/e:c@r'), 'b' * 40)
+    assert solum_pipeline.SOLUM_REPOSITORY.match(url)
+    assert not solum_pipeline.SOLUM_REPOSITORY.match('ssh://git@127.0.0.1:39418/web.git')
+
+
+def test_an_app_made_by_a_trigger_gets_a_name_solum_takes():
+    rule = re.compile(r'^[a-z][a-z0-9-_]{0,99}$')
+    for repo, name in (('Web.App', 'web-app'), ('9lives', 'git-9lives'), ('a' * 100, None)):
+        made = solum_triggers._app_name(repo)
+        assert rule.match(made), made
+        if name:
+            assert made == name

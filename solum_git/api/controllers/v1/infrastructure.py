@@ -2,10 +2,13 @@ from pecan import rest
 from wsmeext import pecan as wsme_pecan
 
 from solum_git.api.controllers.v1 import base
+from solum_git.api.controllers.v1 import events
 from solum_git.api.controllers.v1 import keys
+from solum_git.api.controllers.v1 import quotas
 from solum_git.api.controllers.v1 import repos
 from solum_git.api.controllers.v1 import runs
 from solum_git.api.controllers.v1 import stacks
+from solum_git.api.controllers.v1 import tokens
 from solum_git.api import types
 
 
@@ -14,6 +17,9 @@ class InfrastructureController(rest.RestController):
     repos = repos.ReposController()
     keys = keys.KeysController()
     runs = runs.RunsController()
+    tokens = tokens.TokensController()
+    events = events.EventsController()
+    quotas = quotas.QuotasController()
 
     @wsme_pecan.wsexpose(types.Infrastructure)
     def get(self):

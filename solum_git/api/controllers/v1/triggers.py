@@ -31,6 +31,19 @@ class TriggersController(rest.RestController):
         pecan.response.location = render(view).uri
         return render(view)
 
+    @wsme_pecan.wsexpose(types.Trigger, types.text, types.text, body=types.TriggerInput)
+    def put(self, repo_uuid, uuid, body):
+        fields = base.require_body(body).given()
+        for name in ('type', 'branches'):
+            if name in fields:
+                raise exception.InvalidInput(name, 'cannot change: delete the trigger and '
+                                             'add another')
+        if 'config' not in fields:
+            raise exception.InvalidInput('config', 'is required')
+        view = base.services().triggers.update(base.ctx(), repo_uuid, uuid,
+                                               fields['config'])
+        return render(view)
+
     @wsme_pecan.wsexpose(None, types.text, types.text, status_code=204)
     def delete(self, repo_uuid, uuid):
         base.services().triggers.delete(base.ctx(), repo_uuid, uuid)

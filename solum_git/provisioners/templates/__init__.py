@@ -1,0 +1,1 @@
+"""HOT templates and user data (a package so that setuptools ships them)."""

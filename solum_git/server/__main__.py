@@ -1,0 +1,5 @@
+import sys
+
+from solum_git.server import main
+
+sys.exit(main.main())

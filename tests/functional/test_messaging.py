@@ -1,0 +1,156 @@
+"""oslo.messaging on a real RabbitMQ: casts from the API's process reach a
+separate engine process well within its poll, notifications reach a real
+listener, and with RabbitMQ gone the API answers at once and the poll still
+applies every change.
+"""
+import json
+import time
+
+import pytest
+
+from tests.functional import gitserver
+from tests.functional import rabbit
+from tests.functional import test_push_webhook
+from tests.functional import test_resync_intent
+
+# the engine's safety net, far longer than any wait below that counts on a cast
+POLL = 30
+# a change applied by a cast: well under POLL (a gitolite-admin push is ~1-2 s
+# on a loaded machine)
+CAST_APPLIES_IN = 10
+# a new git server's first start (sshd, gitolite setup) on a loaded machine
+BOOT = 120
+PROJECT = 'project-msg'
+
+
+def _listening(engine):
+    return 'listening on topic' in engine.log_path.read_text(errors='replace')
+
+
+@pytest.fixture(scope='module')
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('messaging')
+    receiver = test_push_webhook.Receiver()
+    receiver.plan = {}
+    with rabbit.vhost() as vhost, gitserver.stacks_dir() as stacks:
+        listener = rabbit.Listener(vhost.url).start()
+        api = gitserver.GitApi(tmp, stacks, extra={
+            'DEFAULT': {'transport_url': vhost.url},
+            'oslo_messaging_notifications': {'driver': 'messagingv2'},
+            'engine': {'in_process': 'false', 'poll_interval': POLL},
+            'pipelines': {'webhook_allow_private': 'true'}})
+        engine = test_resync_intent.Engine(api, tmp, 'engine')
+        try:
+            api.start()
+            engine.start()
+            gitserver.wait_for(lambda: _listening(engine), 60,
+                               what="the engine's RPC server")
+            # the engine's first pass is over: from here on only casts wake it
+            time.sleep(1)
+            dev = gitserver.Dev(api, tmp, PROJECT, 'alice')
+            yield {'api': api, 'engine': engine, 'dev': dev, 'vhost': vhost,
+                   'listener': listener, 'receiver': receiver, 'tmp': tmp}
+        finally:
+            engine.stop()
+            api.stop()
+            listener.stop()
+            receiver.server.shutdown()
+            receiver.server.server_close()
+
+
+def test_a_cast_from_the_api_reaches_a_separate_engine_well_within_its_poll(world):
+    dev, api = world['dev'], world['api']
+    repo = dev.wait_active(dev.create_repo('app'), timeout=BOOT)
+    world['repo'] = repo
+    took = []
+    for user, permission in (('bob', 'RW'), ('carol', 'R'), ('bob', 'R')):
+        started = time.monotonic()
+        dev.set_member(repo, user, permission)
+        api.wait_applied(PROJECT, timeout=POLL - 2)
+        took.append(time.monotonic() - started)
+    assert max(took) < CAST_APPLIES_IN, took
+    log = world['engine'].log_path.read_text(errors='replace')
+    assert 'Traceback' not in log, log[-3000:]
+
+
+def test_notifications_of_repo_create_push_and_run_end_reach_a_listener(world):
+    dev, listener, receiver = world['dev'], world['listener'], world['receiver']
+    repo = world.get('repo') or dev.wait_active(dev.create_repo('app'), timeout=BOOT)
+    r = dev.api.post('/v1/infrastructure/repos/%s/triggers' % repo['uuid'], json={
+        'type': 'webhook', 'config': {'url': receiver.url,
+                                      'secret': test_push_webhook.SECRET}})
+    assert r.status_code == 201, r.text
+    trigger = r.json()
+    dev.pin()
+    done, work = dev.clone(repo['git_url'], 'work')
+    assert done.returncode == 0, done.stderr
+    commit = dev.commit(work, 'first', {'README': 'hello\n'})
+    pushed = dev.push(work, 'HEAD:refs/heads/main')
+    assert pushed.returncode == 0, pushed.stderr
+
+    created = listener.wait_for(
+        lambda e: e['event_type'] == 'solum_git.repo.create.end'
+        and e['payload']['repo_id'] == repo['uuid'], what='repo.create.end')
+    assert created['payload']['name'] == 'app'
+    assert created['payload']['project_id'] == PROJECT
+    assert created['publisher_id'].startswith('solum-git.')
+    assert created['context']['user'] == 'alice'
+    assert created['context']['auth_token'] is None
+    push = listener.wait_for(
+        lambda e: e['event_type'] == 'solum_git.push.received'
+        and e['payload']['repo_id'] == repo['uuid'], what='push.received')
+    assert [ref['new'] for ref in push['payload']['refs']] == [commit]
+    assert len(push['payload']['runs']) == 1
+    end = listener.wait_for(
+        lambda e: e['event_type'] == 'solum_git.run.end'
+        and e['payload']['run_id'] == push['payload']['runs'][0], what='run.end')
+    assert end['payload']['status'] == 'SUCCESS', end
+    assert end['payload']['trigger_id'] == trigger['uuid']
+    assert end['payload']['commit'] == commit
+    listener.wait_for(lambda e: e['event_type'] == 'solum_git.run.start'
+                      and e['payload']['run_id'] == end['payload']['run_id'],
+                      what='run.start')
+    listener.wait_for(lambda e: e['event_type'] == 'solum_git.trigger.create'
+                      and e['payload']['trigger_id'] == trigger['uuid'],
+                      what='trigger.create')
+    listener.wait_for(lambda e: e['event_type'] == 'solum_git.stack.active'
+                      and e['payload']['project_id'] == PROJECT, what='stack.active')
+    listener.wait_for(lambda e: e['event_type'] == 'solum_git.key.create'
+                      and e['payload']['key_id'] == dev.key_uuid, what='key.create')
+    # nothing secret on the bus: not the webhook's secret, not a private key
+    heard = json.dumps(listener.events)
+    assert test_push_webhook.SECRET not in heard
+    assert 'PRIVATE KEY' not in heard
+    assert receiver.deliveries and receiver.deliveries[-1]['signed']
+
+
+def test_with_rabbitmq_gone_the_api_answers_at_once_and_the_poll_applies(world):
+    dev, api, vhost = world['dev'], world['api'], world['vhost']
+    repo = world.get('repo') or dev.wait_active(dev.create_repo('app'), timeout=BOOT)
+    vhost.down()
+    try:
+        answers = []
+        for user in ('dave', 'erin', 'frank'):
+            started = time.monotonic()
+            dev.set_member(repo, user, 'RW')
+            answers.append(time.monotonic() - started)
+        assert max(answers) < 1.0, answers
+        # nothing lost: the engine's poll finds the changes the casts could not carry
+        api.wait_applied(PROJECT, timeout=POLL * 3)
+        members = {m['user_id'] for m in dev.api.get(
+            '/v1/infrastructure/repos/%s/members' % repo['uuid']).json()}
+        assert {'dave', 'erin', 'frank'} <= members
+    finally:
+        vhost.up()
+    # the bus back: changes still converge (casts again once the engine reconnects)
+    dev.set_member(repo, 'grace', 'R')
+    api.wait_applied(PROJECT, timeout=POLL * 3)
+    assert world['engine'].proc.poll() is None, 'the engine died with the bus'
+
+
+def test_rabbitmq_missing_is_a_failure_not_a_skip(monkeypatch):
+    """A wrong rabbitmqctl (as on a machine without RabbitMQ) fails loudly."""
+    monkeypatch.setenv('PATH', '/nonexistent')
+    with pytest.raises(AssertionError, match='rabbitmqctl not found'):
+        with rabbit.vhost():
+            pass
