@@ -65,21 +65,20 @@ def build(conf, with_engine=None, engine=None):
     if with_engine is None:
         with_engine = conf.engine.in_process
     os.makedirs(conf.state_path, mode=0o700, exist_ok=True)
-    db = db_api.Database(conf.database.connection)
+    sender = sender_mod.Sender(conf)
+    # the one way a notification goes out: after the commit of what it tells
+    db = db_api.Database(conf.database.connection, publish=notifier.Events(sender).publish)
     enforcer = policies.make_enforcer(conf)
     provisioner = provisioners.load(conf.provisioner.driver, conf)
-    sender = sender_mod.Sender(conf)
-    events = notifier.Events(sender)
     if with_engine:
         engine = engine_service.Engine(conf, db, provisioner,
                                        engine_pkg.worker_classes(),
-                                       backup_store=backups.load(conf.backup.store, conf),
-                                       notifier_=events)
+                                       backup_store=backups.load(conf.backup.store, conf))
     elif engine is None:
         engine = NullEngine()
     handle = engine
     if sender.casts:
         # the engine in this process (or the pipe to it) and every engine by a cast
         handle = rpc.Fanout(engine, rpc.EngineClient(sender, rpc.shared_router(conf)))
-    services = services_pkg.Services(conf, db, enforcer, handle, provisioner, events)
+    services = services_pkg.Services(conf, db, enforcer, handle, provisioner)
     return Root(conf, db, services, engine, provisioner, sender)

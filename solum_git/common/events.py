@@ -2,8 +2,12 @@
 
 An event is one change of access or content (or a refused attempt at one),
 written in the same transaction as the change (services/audit.py). The
-oslo.messaging notifier publishes the same names as its event types.
+engine's news (a run started or ended, a stack's server came up, failed or
+went) are no caller's change and not in the trail, but have the same shape.
+Once the transaction commits, the notifier publishes both
+(messaging/events.py names their notifications).
 """
+from typing import Any, Dict
 
 SUCCESS = 'success'
 # an access change refused to a caller without the right (policy): recorded
@@ -42,3 +46,20 @@ ACTIONS = (REPO_CREATE, REPO_UPDATE, REPO_RENAME, REPO_DELETE, MEMBER_SET, MEMBE
 # (what belongs to a repo: members, triggers, deploy tokens and keys, pushes,
 # are events of the repo, their own uuid in the detail)
 RESOURCE_TYPES = ('repo', 'key', 'token', 'stack')
+
+# the engine's news (resource_type repo for a run, stack for a stack)
+RUN_START = 'run.start'
+RUN_END = 'run.end'
+STACK_ACTIVE = 'stack.active'
+STACK_ERROR = 'stack.error'
+STACK_DELETE_END = 'stack.delete.end'
+NEWS = (RUN_START, RUN_END, STACK_ACTIVE, STACK_ERROR, STACK_DELETE_END)
+
+
+def news(action: str, resource_type: str, resource_uuid: str, project_id: str,
+         **detail: Any) -> Dict[str, Any]:
+    """One piece of the engine's news, shaped like an audit event (no caller, not stored)."""
+    assert action in NEWS and resource_type in RESOURCE_TYPES, (action, resource_type)
+    return {'action': action, 'outcome': SUCCESS, 'project_id': project_id,
+            'user_id': None, 'resource_type': resource_type,
+            'resource_uuid': resource_uuid, 'detail': detail}

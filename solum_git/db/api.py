@@ -2,9 +2,16 @@
 
 Sessions come from oslo.db's enginefacade; callers use ``db.writer()`` and
 ``db.reader()`` as context managers and get a SQLAlchemy session.
+
+What a transaction has to tell (its audit events, services/audit.py, and the
+engine's news, common/events.py) rides in its session (``tell``) and is
+handed to the Database's ``publish`` once the transaction commits, by one
+after_commit listener; a rollback drops it.
 """
 import contextlib
+import logging
 import threading
+from typing import Any, Callable, List, Optional
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -13,6 +20,19 @@ from oslo_db.sqlalchemy import utils as db_utils
 import sqlalchemy as sa
 
 from solum_git.common import exception
+
+LOG = logging.getLogger(__name__)
+# session.info: what the session's transaction tells once it commits
+PENDING = 'solum_git.events'
+
+
+def tell(session, event: dict) -> None:
+    """Publish ``event`` when ``session``'s transaction commits; never if it rolls back."""
+    session.info.setdefault(PENDING, []).append(event)
+
+
+def _dropped(session):
+    session.info.pop(PENDING, None)
 
 
 @enginefacade.transaction_context_provider
@@ -55,8 +75,14 @@ retry_on_lock = oslo_db_api.wrap_db_retry(
 
 
 class Database:
-    def __init__(self, connection, **engine_opts):
+    """``publish(events)``: called after each commit with what it told, in order."""
+
+    def __init__(self, connection, publish: Optional[Callable[[List[Any]], None]] = None,
+                 **engine_opts):
         self.connection = connection
+        self.publish = publish
+        self._listening = False
+        self._listen_lock = threading.Lock()
         self._facade = enginefacade.transaction_context()
         opts = {'connection': connection}
         if connection.startswith('sqlite'):
@@ -72,8 +98,30 @@ class Database:
     def engine(self):
         return self._facade.writer.get_engine()
 
+    def _listen(self):
+        """The commit and rollback listeners, once, on this Database's sessions
+        (when its engine starts: oslo.db connects then)."""
+        with self._listen_lock:
+            if not self._listening:
+                maker = self._facade.writer.get_sessionmaker()
+                sa.event.listen(maker, 'after_commit', self._committed)
+                sa.event.listen(maker, 'after_rollback', _dropped)
+                self._listening = True
+
+    def _committed(self, session):
+        told = session.info.pop(PENDING, None)
+        if not told or self.publish is None:
+            return
+        try:
+            self.publish(told)
+        except Exception:
+            # the change is committed: its caller is told so, whatever this says
+            LOG.exception('%d events committed but not published', len(told))
+
     @contextlib.contextmanager
     def writer(self):
+        if not self._listening:
+            self._listen()
         with self._facade.writer.using(_Holder()) as session:
             if self._sqlite:
                 _WRITING.on = True

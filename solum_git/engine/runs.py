@@ -22,6 +22,7 @@ from typing import Any, List, Optional, Tuple
 
 import sqlalchemy as sa
 
+from solum_git.common import events
 from solum_git.common import gitssh
 from solum_git.common import secretbox
 from solum_git.common import states
@@ -31,7 +32,6 @@ from solum_git.db import models
 from solum_git.engine import sandbox_uids
 from solum_git.engine import service
 from solum_git.engine import solum_tokens
-from solum_git.messaging import events
 from solum_git import pipelines
 from solum_git.pipelines import base
 from solum_git.pipelines import source as source_mod
@@ -131,19 +131,23 @@ class RunWorker(service.Worker):
     def _claim_one(self, c, now, dead=()):
         with self.db.writer() as session:
             if c.status == RunStatus.RUNNING and c.attempts >= self.max_attempts(c.type):
-                session.execute(sa.update(Run).where(
-                    Run.id == c.id, _claimable(now, dead)).values(
-                        status=RunStatus.ERROR, finished_at=now, lease_owner=None,
-                        lease_expires=None, status_reason='the engine running it '
-                        'stopped responding %d times' % c.attempts))
+                if session.execute(sa.update(Run).where(
+                        Run.id == c.id, _claimable(now, dead)).values(
+                            status=RunStatus.ERROR, finished_at=now, lease_owner=None,
+                            lease_expires=None, status_reason='the engine running it '
+                            'stopped responding %d times' % c.attempts)).rowcount:
+                    _tell(session, events.RUN_END, c.id, c.attempts)
                 return False
-            return session.execute(sa.update(Run).where(
+            claimed = session.execute(sa.update(Run).where(
                 Run.id == c.id, _claimable(now, dead)).values(
                     status=RunStatus.RUNNING, lease_owner=self.engine.engine_id,
                     lease_expires=now + _seconds(self.conf.engine.lease_seconds),
                     attempts=Run.attempts + 1, next_attempt_at=None,
                     started_at=sa.func.coalesce(Run.started_at, now),
                     updated_at=now)).rowcount == 1
+            if claimed:
+                _tell(session, events.RUN_START, c.id, (c.attempts or 0) + 1)
+            return claimed
 
     def check_apps(self) -> None:
         """Apps follow their triggers: gone with them, back after a restart."""
@@ -283,7 +287,6 @@ class RunWorker(service.Worker):
         keeper = None
         try:
             spec, why = self.load_spec(run_id, attempt, stop)
-            self._tell(events.RUN_START, run_id, attempt)
             if spec is None:
                 result = base.Result(RunStatus.ERROR, why)
             else:
@@ -366,36 +369,12 @@ class RunWorker(service.Worker):
                 if (values.get('status') == RunStatus.SUCCESS and result.app_url
                         and spec is not None and self.capabilities(spec.type).runs_apps):
                     _number_release(session, run_id, values)
-                session.execute(sa.update(Run).where(
+                ended = session.execute(sa.update(Run).where(
                     Run.id == run_id, Run.lease_owner == self.engine.engine_id,
-                    Run.status == RunStatus.RUNNING).values(**values))
+                    Run.status == RunStatus.RUNNING).values(**values)).rowcount
+                if ended and values['status'] in states.RUN_FINAL:
+                    _tell(session, events.RUN_END, run_id, attempt)
         record()
-        if values['status'] in states.RUN_FINAL:
-            self._tell(events.RUN_END, run_id, attempt)
-
-    def _tell(self, event: str, run_id: int, attempt: int) -> None:
-        """Notify ``event`` of the run as the database has it now."""
-        if not self.engine.notifier.enabled:
-            return
-        try:
-            with self.db.reader() as session:
-                found = session.execute(
-                    sa.select(Run, models.Push.uuid, models.Repo.uuid, models.Repo.project_id,
-                              models.Trigger.uuid)
-                    .join(models.Push, models.Push.id == Run.push_id)
-                    .join(models.Repo, models.Repo.id == models.Push.repo_id)
-                    .outerjoin(models.Trigger, models.Trigger.id == Run.trigger_id)
-                    .where(Run.id == run_id)).first()
-            if found is None:
-                return
-            run, push_uuid, repo_uuid, project_id, trigger_uuid = found
-            self.engine.notifier.emit(
-                None, event, run_id=run.uuid, push_id=push_uuid, repo_id=repo_uuid,
-                trigger_id=trigger_uuid, project_id=project_id, type=run.type, ref=run.ref,
-                commit=run.commit, attempt=attempt, status=run.status,
-                status_reason=run.status_reason)
-        except Exception:
-            LOG.exception('run %s: %s not sent', run_id, event)
 
     def close(self) -> None:
         with self._lock:
@@ -408,6 +387,24 @@ class RunWorker(service.Worker):
                 driver.close()
             except Exception:
                 LOG.exception('closing the %s pipeline failed', driver.name)
+
+
+def _tell(session, action: str, run_id: int, attempt: int) -> None:
+    """The run's news (run.start, run.end) as this transaction has it, told at its commit."""
+    found = session.execute(
+        sa.select(Run.uuid, Run.type, Run.ref, Run.commit, Run.status, Run.status_reason,
+                  models.Push.uuid.label('push_uuid'), models.Repo.uuid.label('repo_uuid'),
+                  models.Repo.project_id, models.Trigger.uuid.label('trigger_uuid'))
+        .join(models.Push, models.Push.id == Run.push_id)
+        .join(models.Repo, models.Repo.id == models.Push.repo_id)
+        .outerjoin(models.Trigger, models.Trigger.id == Run.trigger_id)
+        .where(Run.id == run_id)).first()
+    if found is not None:
+        db_api.tell(session, events.news(
+            action, 'repo', found.repo_uuid, found.project_id, run_uuid=found.uuid,
+            push_uuid=found.push_uuid, trigger_uuid=found.trigger_uuid, type=found.type,
+            ref=found.ref, commit=found.commit, attempt=attempt, status=found.status,
+            status_reason=found.status_reason))
 
 
 def _rollback_target(session, run):

@@ -16,7 +16,6 @@ from oslo_config import cfg
 from solum_git.db import api as db_api
 from solum_git.engine import leases
 from solum_git.engine import ownership
-from solum_git.messaging import notifier
 from solum_git.provisioners import base
 
 LOG = logging.getLogger(__name__)
@@ -77,13 +76,11 @@ class Worker:
 class Engine:
     def __init__(self, conf: cfg.ConfigOpts, db: db_api.Database,
                  provisioner: base.Provisioner, worker_classes: Iterable[type] = (),
-                 backup_store: Optional[Any] = None, notifier_: Optional[Any] = None):
+                 backup_store: Optional[Any] = None):
         self.conf = conf
         self.db = db
         self.provisioner = provisioner
         self.backup_store = backup_store
-        # notifications (solum_git.messaging.notifier.Events)
-        self.notifier = notifier_ if notifier_ is not None else notifier.Events()
         # who holds a lease: host, machine, pid and start time (leases.py)
         self.engine_id = leases.holder_id()
         self.stopping = threading.Event()

@@ -19,9 +19,11 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 
+from solum_git.common import events
 from solum_git.common import quotas
 from solum_git.common import states
 from solum_git.common import urls
+from solum_git.db import api as db_api
 from solum_git.db import models
 from solum_git.engine import credentials
 from solum_git.engine import renames
@@ -31,7 +33,6 @@ from solum_git.engine import service
 from solum_git.gitolite import admin
 from solum_git.gitolite import render
 from solum_git.gitolite import ssh
-from solum_git.messaging import events as notifications
 from solum_git.provisioners import hostkeys
 from solum_git.server import names
 from solum_git.server import package
@@ -45,6 +46,13 @@ SCAN_SECONDS = 5.0
 # a server still being built is looked at again after this long
 BUILD_POLL_SECONDS = 3.0
 MAX_BACKOFF = 60.0
+
+
+def _tell(session, action, stack, status, reason):
+    """The stack's news (stack.active, stack.error, stack.delete.end), told at the commit."""
+    db_api.tell(session, events.news(action, 'stack', stack.uuid, stack.project_id,
+                                     provisioner=stack.provisioner, status=status,
+                                     status_reason=reason))
 
 
 def _snapshot(row):
@@ -605,14 +613,16 @@ class StackWorker(service.Worker):
     def _record_applied(self, stack, version, repo_ids):
         """The stack is ACTIVE at ``version``; ``repo_ids`` are served (ACTIVE)."""
         with self.db.writer() as session:
-            session.execute(
+            applied = session.execute(
                 sa.update(models.Stack)
                 .where(models.Stack.id == stack.id, models.Stack.status != StackStatus.DELETING)
                 .values(status=StackStatus.ACTIVE, status_reason=None,
                         applied_version=sa.case(
                             (models.Stack.applied_version < version, version),
                             else_=models.Stack.applied_version))
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)).rowcount
+            if applied and stack.status != StackStatus.ACTIVE:
+                _tell(session, events.STACK_ACTIVE, stack, StackStatus.ACTIVE, None)
             for i in range(0, len(repo_ids), 500):
                 session.execute(
                     sa.update(models.Repo)
@@ -620,8 +630,6 @@ class StackWorker(service.Worker):
                            models.Repo.status != RepoStatus.ACTIVE)
                     .values(status=RepoStatus.ACTIVE, status_reason=None)
                     .execution_options(synchronize_session=False))
-        if stack.status != StackStatus.ACTIVE:
-            self._tell(stack, StackStatus.ACTIVE, None)
 
     def _record_restored(self, stack, by_name, restored, served, restore_all):
         """Restored repos say so in their status_reason; a restore request is done."""
@@ -666,31 +674,24 @@ class StackWorker(service.Worker):
                                       .values(status=StackStatus.ERROR,
                                               status_reason=reason[:4000])
                                       .execution_options(synchronize_session=False)).rowcount
-        if changed and before is not None and before.status != StackStatus.ERROR:
-            self._tell(before, StackStatus.ERROR, reason[:4000])
-
-    def _tell(self, stack, status, reason, event=None):
-        """Notify the stack's new status (solum_git.stack.*)."""
-        self.engine.notifier.emit(
-            None, event or notifications.STACK_STATUS_EVENTS[status], stack_id=stack.uuid,
-            project_id=stack.project_id, provisioner=stack.provisioner, status=status,
-            status_reason=reason)
+            if changed and before is not None and before.status != StackStatus.ERROR:
+                _tell(session, events.STACK_ERROR, before, StackStatus.ERROR, reason[:4000])
 
     def _delete(self, stack):
         self.provisioner.delete(stack)
         shutil.rmtree(os.path.join(self.admin_root, stack.uuid), ignore_errors=True)
         self._forget_backups_place(stack)
         with self.db.writer() as session:
-            session.execute(sa.delete(models.Stack).where(
-                models.Stack.id == stack.id, models.Stack.status == StackStatus.DELETING)
-                .execution_options(synchronize_session=False))
+            if session.execute(sa.delete(models.Stack).where(
+                    models.Stack.id == stack.id, models.Stack.status == StackStatus.DELETING)
+                    .execution_options(synchronize_session=False)).rowcount:
+                _tell(session, events.STACK_DELETE_END, stack, 'DELETED', None)
         with self._lock:
             for table in (self._checked, self._not_before, self._failures,
                           self._repo_due, self._where):
                 table.pop(stack.id, None)
             self._due.discard(stack.id)
         LOG.info('stack %s deleted', stack.uuid)
-        self._tell(stack, 'DELETED', None, event=notifications.STACK_DELETE_END)
 
     def _forget_backups_place(self, stack):
         """A stack with no backups kept leaves nothing in the store (its Swift

@@ -1,33 +1,42 @@
-"""Notifications on the standard notifier (``[oslo_messaging_notifications]``)."""
-from typing import Any, Optional
+"""Notifications on the standard notifier (``[oslo_messaging_notifications]``).
+
+``Events.publish`` is the Database's ``publish`` (bootstrap.py): what each
+committed transaction told, one notification per event it lists.
+"""
+from typing import Any, Dict, List, Optional
 
 from oslo_context import context
 
 from solum_git.messaging import events
 from solum_git.messaging import sender as sender_mod
 
-
-def _context(ctx) -> context.RequestContext:
+def _context(event: Dict[str, Any]) -> context.RequestContext:
     """Who and which request only, never the caller's token (oslo.messaging sends
-    a context's ``redacted_copy()``; a plain dict it drops)."""
-    if ctx is None:
-        return context.RequestContext(overwrite=False)
-    return context.RequestContext(user_id=ctx.user_id, project_id=ctx.project_id,
-                                  request_id=ctx.request_id, overwrite=False)
+    a context's ``redacted_copy()``; a plain dict it drops). The request is the
+    one this thread serves (the API's context hook makes its context current)."""
+    current = context.get_current()
+    return context.RequestContext(
+        user_id=event.get('user_id'), project_id=event.get('project_id'),
+        request_id=getattr(current, 'request_id', None),
+        global_request_id=getattr(current, 'global_request_id', None), overwrite=False)
 
 
 class Events:
-    """``emit(ctx, EVENT, field=...)``: the payload is checked here, sent off-thread."""
+    """Sends each told event's notification off-thread (sender.py)."""
 
     def __init__(self, sender: Optional[sender_mod.Sender] = None):
         self.sender = sender
 
     @property
     def enabled(self) -> bool:
-        """Whether anything is sent (callers skip the work of a payload if not)."""
+        """Whether anything is sent."""
         return self.sender is not None and self.sender.notifications
 
-    def emit(self, ctx, event: str, **fields: Any) -> None:
-        body = events.payload(event, **fields)
-        if self.sender is not None:
-            self.sender.notify(_context(ctx), event, body)
+    def publish(self, told: List[Dict[str, Any]]) -> None:
+        sender = self.sender
+        if sender is None or not sender.notifications:
+            return
+        for event in told:
+            found = events.notification(event)
+            if found is not None:
+                sender.notify(_context(event), *found)

@@ -1,11 +1,8 @@
 """The service layer: policy checks and orchestration; the API's only door."""
-from typing import Optional
-
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
 from solum_git.db import api as db_api
-from solum_git.messaging import notifier
 from solum_git.provisioners import base as provisioners_base
 from solum_git.services import backups
 from solum_git.services import base
@@ -28,8 +25,7 @@ from solum_git.services import triggers
 class Services:
     def __init__(self, conf: cfg.ConfigOpts, db: db_api.Database,
                  enforcer: oslo_policy.Enforcer, engine: base.Notifier,
-                 provisioner: provisioners_base.Provisioner,
-                 notifier_: Optional[notifier.Events] = None):
+                 provisioner: provisioners_base.Provisioner):
         self.stacks = stacks.StackService(conf, db, enforcer, engine, provisioner)
         self.repos = repos.RepoService(conf, db, enforcer, engine, self.stacks)
         self.keys = keys.KeyService(conf, db, enforcer, engine)
@@ -45,10 +41,6 @@ class Services:
         self.tokens = tokens.TokenService(conf, db, enforcer, engine)
         self.backups = backups.BackupService(conf, db, enforcer, engine, self.repos)
         self.events = events.EventService(conf, db, enforcer, engine)
-        notifier_ = notifier_ if notifier_ is not None else notifier.Events()
-        for service in vars(self).values():
-            if isinstance(service, base.Service):
-                service.notifier = notifier_
         self.protected_branches = protected_branches.ProtectedBranchService(
             conf, db, enforcer, engine, self.repos)
         self.quotas = quotas.QuotaService(conf, db, enforcer, engine)

@@ -5,8 +5,8 @@ change is flushed: the event and the change are committed together or not at
 all. ``denied`` writes a refused access change in a transaction of its own
 (the change's own is rolled back by the refusal).
 
-The oslo.messaging notifier hooks on here: ``session.info[PENDING]`` holds
-the views of the events a transaction wrote, to publish after its commit.
+Each event's view is also told to the session (``db_api.tell``): after the
+commit, the notifier publishes it (messaging/notifier.py); a rollback drops it.
 """
 import contextlib
 from typing import Any, Iterator, Optional
@@ -21,7 +21,6 @@ from solum_git.db import models
 from solum_git.services import context
 from solum_git.services import views
 
-PENDING = 'solum_git.events'
 DETAIL_MAX = 20
 
 
@@ -46,7 +45,7 @@ def record(session: orm.Session, user_id: str, project_id: str, action: str,
                        resource_uuid=resource_uuid, detail=detail)
     session.add(row)
     shown = view(row)
-    session.info.setdefault(PENDING, []).append(shown)
+    db_api.tell(session, shown)
     return shown
 
 

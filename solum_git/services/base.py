@@ -7,7 +7,6 @@ from sqlalchemy import orm
 
 from solum_git.common import exception
 from solum_git.db import api as db_api
-from solum_git.messaging import notifier as notifier_mod
 from solum_git.services import context
 from solum_git.services import views
 
@@ -27,8 +26,6 @@ class Service:
     # whose rows a caller sees in lists: its project's, or its own (keys)
     owner_field = 'project_id'
     view: Callable[[Any], views.View]
-    # notifications; Services gives every service the process's own
-    notifier: notifier_mod.Events = notifier_mod.Events()
 
     def __init__(self, conf: cfg.ConfigOpts, db: db_api.Database,
                  enforcer: oslo_policy.Enforcer, engine: Notifier):

@@ -10,7 +10,6 @@ from solum_git.common import exception
 from solum_git.common import sshkey
 from solum_git.common import validation
 from solum_git.db import models
-from solum_git.messaging import events as notifications
 from solum_git.services import audit
 from solum_git.services import base
 from solum_git.services import context
@@ -72,26 +71,17 @@ class KeyService(base.Service):
                                      'registered' % key.fingerprint)
         for stack_id in changed:
             self.engine.notify(stack_id)
-        self.notifier.emit(ctx, notifications.KEY_CREATE, **_told(view))
         return view
 
     def delete(self, ctx: context.RequestContext, uuid: str) -> None:
         with self.db.writer() as session:
             row = self._find(session, ctx, uuid, 'delete')
             user_id = row.user_id
-            told = _told(views.key(row))
             audit.by(session, ctx, events.KEY_DELETE, 'key', row.uuid,
-                     project_id=row.project_id, owner=user_id,
+                     project_id=row.project_id, owner=user_id, name=row.name,
                      fingerprint=row.fingerprint)
             session.delete(row)
             session.flush()
             changed = stacks.bump_for_user(session, user_id)
         for stack_id in changed:
             self.engine.notify(stack_id)
-        self.notifier.emit(ctx, notifications.KEY_DELETE, **told)
-
-
-def _told(view):
-    """A key's notification fields (its fingerprint, not the key itself)."""
-    return {'key_id': view['uuid'], 'name': view['name'], 'user_id': view['user_id'],
-            'project_id': view['project_id'], 'fingerprint': view['fingerprint']}

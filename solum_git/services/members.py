@@ -9,7 +9,6 @@ from solum_git.common import events
 from solum_git.common import exception
 from solum_git.common import validation
 from solum_git.db import models
-from solum_git.messaging import events as notifications
 from solum_git.services import audit
 from solum_git.services import context
 from solum_git.services import repos
@@ -68,13 +67,11 @@ class MemberService(repos.RepoScoped):
                              project_id=repo.project_id, member=user_id,
                              permission=permission, previous=before)
                 view = views.member(row, repo.uuid)
-                stack_id, project_id = repo.stack_id, repo.project_id
+                stack_id = repo.stack_id
         except db_exc.DBDuplicateEntry:
             raise exception.Conflict('user_id: %s was added by another request at the '
                                      'same time; try again' % user_id)
         self.engine.notify(stack_id)
-        self.notifier.emit(ctx, notifications.MEMBER_SET, repo_id=repo_uuid, project_id=project_id,
-                           user_id=user_id, permission=permission)
         return view
 
     def remove(self, ctx: context.RequestContext, repo_uuid: str, user_id: str) -> None:
@@ -95,7 +92,5 @@ class MemberService(repos.RepoScoped):
             audit.by(session, ctx, events.MEMBER_DELETE, 'repo', repo.uuid,
                      project_id=repo.project_id, member=user_id,
                      previous=row.permission)
-            stack_id, project_id = repo.stack_id, repo.project_id
+            stack_id = repo.stack_id
         self.engine.notify(stack_id)
-        self.notifier.emit(ctx, notifications.MEMBER_DELETE, repo_id=repo_uuid,
-                           project_id=project_id, user_id=user_id)

@@ -16,7 +16,6 @@ from solum_git.common import states
 from solum_git.common import validation
 from solum_git.db import api as db_api
 from solum_git.db import models
-from solum_git.messaging import events as notifications
 from solum_git.services import audit
 from solum_git.services import context
 from solum_git.services import repos
@@ -25,6 +24,8 @@ from solum_git.services import signing
 from solum_git.services import views
 
 MAX_REFS = 1000
+# the refs (and runs) of a push its audit event keeps; "truncated" says if more
+AUDITED_REFS = 50
 _PUSH_ID = re.compile(r'^[A-Za-z0-9_-]{8,64}$')
 _OBJECT_ID = re.compile(r'^([0-9a-f]{40}|[0-9a-f]{64})$')
 _PUSHER = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$')
@@ -140,10 +141,10 @@ class PushService(repos.RepoScoped):
                 session.flush()
                 stage[:] = ['push']
                 event = parse_event(body, stack_uuid, max_skew)
-                return self._record(session, stack, event), stack.id, stack.project_id
+                return self._record(session, stack, event), stack.id
 
         try:
-            result, stack_id, project_id = record()
+            result, stack_id = record()
         except db_exc.DBDuplicateEntry:
             if stage == ['nonce']:
                 raise exception.Forbidden('X-Solum-Git-Nonce: this signed request was '
@@ -157,11 +158,6 @@ class PushService(repos.RepoScoped):
         if not result['duplicate']:
             # runs to start, and a backup to take within [backup] max_lag
             self.engine.notify(stack_id)
-            push = result['push']
-            self.notifier.emit(None, notifications.PUSH_RECEIVED, push_id=push['uuid'],
-                               repo_id=push['repo_uuid'], project_id=project_id,
-                               user_id=push['pusher'], refs=push['refs'],
-                               runs=[run['uuid'] for run in result['runs']])
         return result
 
     def _repo(self, session, stack, name):
@@ -198,9 +194,6 @@ class PushService(repos.RepoScoped):
                            refs=event['refs'], pushed_at=event['pushed_at'])
         session.add(push)
         session.flush()
-        audit.record(session, push.pusher, repo.project_id, events.PUSH, 'repo', repo.uuid,
-                     {'push_uuid': push.uuid, 'refs': [r['ref'] for r in event['refs']][:50],
-                      'truncated': event['truncated'] or len(event['refs']) > 50 or None})
         repo.last_pushed_at = push.created_at
         # a spooled push delivered late carries an older size: the newest wins
         if event['size_bytes'] is not None and (repo.size_at is None
@@ -217,6 +210,12 @@ class PushService(repos.RepoScoped):
             session.flush()
             run_views.append(runs_service.run_view(run, push.uuid, repo.uuid,
                                                    trigger.uuid))
+        audit.record(session, push.pusher, repo.project_id, events.PUSH, 'repo', repo.uuid,
+                     {'push_uuid': push.uuid,
+                      'refs': [dict(r) for r in event['refs'][:AUDITED_REFS]],
+                      'runs': [r['uuid'] for r in run_views[:AUDITED_REFS]],
+                      'truncated': (event['truncated'] or len(event['refs']) > AUDITED_REFS
+                                    or len(run_views) > AUDITED_REFS or None)})
         return {'push': push_view(push, repo.uuid, run_views), 'runs': run_views,
                 'duplicate': False}
 

@@ -15,7 +15,6 @@ from solum_git.common import states
 from solum_git.common import validation
 from solum_git.db import api as db_api
 from solum_git.db import models
-from solum_git.messaging import events as notifications
 from solum_git.services import audit
 from solum_git.services import base
 from solum_git.services import context
@@ -143,15 +142,14 @@ class RepoService(base.Service):
                 stacks.bump(session, stack_id)
                 session.flush()
                 audit.by(session, ctx, events.REPO_CREATE, 'repo', row.uuid, name=name,
-                         restore_from=restore_from)
-                return self.view(row), _told(row, stack.uuid)
+                         stack_uuid=stack.uuid, restore_from=restore_from)
+                return self.view(row)
         try:
-            view, told = insert()
+            view = insert()
         except db_exc.DBDuplicateEntry:
             raise exception.Conflict('name: a repo named %s already exists in this '
                                      'project' % name)
         self.engine.notify(stack_id)
-        self.notifier.emit(ctx, notifications.REPO_CREATE_END, **told)
         return view
 
     def _deleted_source(self, ctx, restore_from, default_branch):
@@ -242,9 +240,9 @@ class RepoService(base.Service):
             row = self.find(session, ctx, uuid)
             self.authorize_owner(session, ctx, row, 'repo', 'delete')
             stack_id = row.stack_id
-            told = _told(row, session.get(models.Stack, stack_id).uuid, status='DELETED')
             audit.by(session, ctx, events.REPO_DELETE, 'repo', row.uuid,
-                     project_id=row.project_id, name=row.name)
+                     project_id=row.project_id, name=row.name,
+                     stack_uuid=session.get(models.Stack, stack_id).uuid)
             session.execute(sa.delete(models.RepoRename).where(
                 models.RepoRename.repo_id == row.id))
             session.execute(sa.delete(models.Member).where(
@@ -272,13 +270,6 @@ class RepoService(base.Service):
                                         status_reason='its last repo was deleted'))
             stacks.bump(session, stack_id)
         self.engine.notify(stack_id)
-        self.notifier.emit(ctx, notifications.REPO_DELETE_END, **told)
-
-
-def _told(row, stack_uuid, status=None):
-    """A repo's notification fields."""
-    return {'repo_id': row.uuid, 'name': row.name, 'project_id': row.project_id,
-            'stack_id': stack_uuid, 'status': status or row.status}
 
 
 class RepoScoped(base.Service):

@@ -12,7 +12,6 @@ from solum_git.common import exception
 from solum_git.common import validation
 from solum_git.db import api as db_api
 from solum_git.db import models
-from solum_git.messaging import events as notifications
 from solum_git.services import audit
 from solum_git.services import base
 from solum_git.services import context
@@ -198,13 +197,10 @@ class TriggerService(repos.RepoScoped):
                          project_id=repo.project_id, trigger_uuid=row.uuid, type=type,
                          branches=row.branches)
                 view = views.trigger(row, repo.uuid)
-                project_id = repo.project_id
         except Exception:
             if private:
                 self.solum.abandon(private)
             raise
-        self.notifier.emit(ctx, notifications.TRIGGER_CREATE, trigger_id=trigger_uuid,
-                           repo_id=repo_uuid, project_id=project_id, type=type)
         return view
 
     def update(self, ctx: context.RequestContext, repo_uuid: str, uuid: str,
@@ -244,9 +240,6 @@ class TriggerService(repos.RepoScoped):
                      project_id=repo.project_id, trigger_uuid=row.uuid, type=row.type)
             self.solum.revoke_tokens(session, row)
             trust_id, stack_id = row.trust_id, repo.stack_id
-            told = {'trigger_id': row.uuid, 'repo_id': repo.uuid,
-                    'project_id': repo.project_id, 'type': row.type}
             session.delete(row)
         self.engine.notify(stack_id)
-        self.notifier.emit(ctx, notifications.TRIGGER_DELETE, **told)
         self.solum.forget_trust(trust_id, uuid)

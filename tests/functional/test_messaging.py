@@ -8,6 +8,13 @@ import time
 
 import pytest
 
+from solum_git import bootstrap
+from solum_git.common import events
+from solum_git.db import migration
+from solum_git.db import models
+from solum_git.services import audit
+from solum_git.services import context
+from tests import helpers
 from tests.functional import gitserver
 from tests.functional import rabbit
 from tests.functional import test_push_webhook
@@ -122,6 +129,70 @@ def test_notifications_of_repo_create_push_and_run_end_reach_a_listener(world):
     assert test_push_webhook.SECRET not in heard
     assert 'PRIVATE KEY' not in heard
     assert receiver.deliveries and receiver.deliveries[-1]['signed']
+
+
+def test_audited_member_set_and_repo_rename_reach_a_listener_and_a_denial_does_not(world):
+    dev, listener = world['dev'], world['listener']
+    repo = dev.create_repo('told')
+    dev.set_member(repo, 'bob', 'RW')
+    r = dev.api.put('/v1/infrastructure/repos/%s' % repo['uuid'],
+                    json={'name': 'told2', 'description': 'renamed'})
+    assert r.status_code == 200, r.text
+    # bob is no RW+ member: his change is refused (a denied event, rolled back)
+    bob = helpers.Client(world['api'].url, PROJECT, 'bob')
+    r = bob.put('/v1/infrastructure/repos/%s/members/mallory' % repo['uuid'],
+                json={'permission': 'RW+'})
+    assert r.status_code == 403, r.text
+
+    member = listener.wait_for(
+        lambda e: e['event_type'] == 'solum_git.member.set'
+        and e['payload']['repo_id'] == repo['uuid'], what='member.set')
+    assert member['payload'] == {'repo_id': repo['uuid'], 'project_id': PROJECT,
+                                 'user_id': 'bob', 'permission': 'RW', 'previous': None}
+    assert member['context']['user'] == 'alice'
+    assert member['context']['request_id'].startswith('req-')
+    renamed = listener.wait_for(
+        lambda e: e['event_type'] == 'solum_git.repo.rename'
+        and e['payload']['repo_id'] == repo['uuid'], what='repo.rename')
+    assert renamed['payload'] == {'repo_id': repo['uuid'], 'project_id': PROJECT,
+                                  'old_name': 'told', 'name': 'told2',
+                                  'description': 'renamed', 'default_branch': None}
+    # the denied attempt is in the audit trail, not on the bus
+    denied = dev.api.get('/v1/infrastructure/events', params={
+        'resource_uuid': repo['uuid'], 'outcome': 'denied'}).json()
+    assert [(e['action'], e['user_id']) for e in denied] == [('member.set', 'bob')]
+    time.sleep(1)
+    assert not [e for e in listener.events if e['payload'].get('user_id') == 'mallory']
+
+
+def test_a_rolled_back_transaction_tells_the_bus_nothing(world, tmp_path):
+    """A process of its own on the same bus: what a transaction told before its
+    rollback never leaves; the next one that commits does."""
+    listener = world['listener']
+    conf = helpers.make_conf(tmp_path / 'state', 'sqlite:///%s' % (tmp_path / 'db.sqlite'),
+                             DEFAULT={'transport_url': world['vhost'].url},
+                             oslo_messaging_notifications={'driver': ['messagingv2']})
+    root = bootstrap.build(conf, with_engine=False)
+    migration.upgrade(root.db.engine)
+    ctx = context.RequestContext(user_id='alice', project_id=PROJECT, overwrite=False)
+    try:
+        with pytest.raises(RuntimeError):
+            with root.db.writer() as session:
+                audit.by(session, ctx, events.MEMBER_SET, 'repo', 'rolled-back',
+                         member='rolled-back')
+                raise RuntimeError('the change fails after its event was written')
+        with root.db.writer() as session:
+            audit.by(session, ctx, events.MEMBER_SET, 'repo', 'committed', member='committed')
+        listener.wait_for(lambda e: e['payload'].get('repo_id') == 'committed',
+                          what='the committed member.set')
+        time.sleep(1)
+        assert not [e for e in listener.events
+                    if e['payload'].get('repo_id') == 'rolled-back']
+        with root.db.reader() as session:
+            assert [e.resource_uuid for e in session.query(models.Event)] == ['committed']
+    finally:
+        root.stop_engine()
+        root.db.dispose()
 
 
 def test_with_rabbitmq_gone_the_api_answers_at_once_and_the_poll_applies(world):

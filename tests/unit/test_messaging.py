@@ -2,9 +2,8 @@
 sender's promise never to block a request, the engine's RPC endpoint, wiring."""
 import time
 
-import pytest
-
 from solum_git import bootstrap
+from solum_git.common import events as actions
 from solum_git.messaging import events
 from solum_git.messaging import notifier
 from solum_git.messaging import rpc
@@ -16,34 +15,68 @@ def _conf(tmp_path, **groups):
     return helpers.make_conf(tmp_path, 'sqlite:///%s' % (tmp_path / 'db.sqlite'), **groups)
 
 
-def test_every_event_is_named_once_under_the_solum_git_prefix():
-    names = [value for key, value in vars(events).items()
-             if key.isupper() and isinstance(value, str) and value.startswith('solum_git.')
-             and key != 'PREFIX']
-    assert len(names) == len(set(names)) == len(events.FIELDS)
-    assert set(names) == set(events.FIELDS)
-    assert set(events.STACK_STATUS_EVENTS.values()) <= set(events.FIELDS)
+def test_every_audited_action_and_the_engines_news_have_one_event_type():
+    told = actions.ACTIONS + actions.NEWS
+    assert set(events.EVENT_TYPES) == set(events.FIELDS) == set(told)
+    names = list(events.EVENT_TYPES.values())
+    assert len(names) == len(set(names))
+    assert all(name.startswith('solum_git.') for name in names)
+    assert set(events.RENAMED) | set(events.FIXED) <= set(told)
 
 
 def test_no_payload_field_is_named_like_a_secret():
     for event, fields in events.FIELDS.items():
-        for field in fields:
+        # an X_id holds the API's uuid of an X (a deploy token's, say), never the X
+        for field in (f for f in fields if not f.endswith('_id')):
             assert not any(word in field for word in events.SECRET_WORDS), (event, field)
 
 
-def test_a_payload_refuses_a_field_its_event_does_not_list():
-    with pytest.raises(events.UnknownField, match='config'):
-        events.payload(events.TRIGGER_CREATE, trigger_id='t', config={'secret': 's'})
-    body = events.payload(events.TRIGGER_CREATE, trigger_id='t', type='webhook')
-    assert body == {'trigger_id': 't', 'repo_id': None, 'project_id': None,
-                    'type': 'webhook'}
+def _event(action, resource_type='repo', outcome=actions.SUCCESS, **detail):
+    return {'uuid': 'e1', 'at': None, 'project_id': 'p', 'user_id': 'alice',
+            'action': action, 'outcome': outcome, 'resource_type': resource_type,
+            'resource_uuid': 'r1', 'detail': detail}
+
+
+def test_a_payload_holds_only_the_fields_its_action_lists():
+    kind, body = events.notification(_event(actions.TRIGGER_CREATE, trigger_uuid='t',
+                                            type='webhook', config={'secret': 's'}))
+    assert kind == 'solum_git.trigger.create'
+    assert body == {'trigger_id': 't', 'repo_id': 'r1', 'project_id': 'p',
+                    'type': 'webhook', 'branches': None}
+
+
+def test_payload_fields_come_from_the_event_its_detail_renames_and_constants():
+    kind, body = events.notification(_event(actions.MEMBER_SET, member='bob',
+                                            permission='RW', previous='R'))
+    assert (kind, body) == ('solum_git.member.set', {
+        'repo_id': 'r1', 'project_id': 'p', 'user_id': 'bob', 'permission': 'RW',
+        'previous': 'R'})
+    kind, body = events.notification(_event(actions.REPO_CREATE, name='app',
+                                            stack_uuid='s1'))
+    assert (kind, body) == ('solum_git.repo.create.end', {
+        'repo_id': 'r1', 'name': 'app', 'project_id': 'p', 'stack_id': 's1',
+        'status': 'BUILDING'})
+    kind, body = events.notification(_event(actions.TOKEN_DELETE, resource_type='token',
+                                            owner='carol'))
+    assert (kind, body) == ('solum_git.token.delete', {
+        'token_id': 'r1', 'user_id': 'carol', 'project_id': 'p'})
+    kind, body = events.notification(actions.news(
+        actions.STACK_ERROR, 'stack', 's1', 'p', provisioner='local', status='ERROR',
+        status_reason='boom'))
+    assert (kind, body) == ('solum_git.stack.error', {
+        'stack_id': 's1', 'project_id': 'p', 'provisioner': 'local', 'status': 'ERROR',
+        'status_reason': 'boom'})
+
+
+def test_a_refused_attempt_is_not_told():
+    assert events.notification(_event(actions.MEMBER_SET, outcome=actions.DENIED)) is None
 
 
 def test_without_a_bus_nothing_is_queued_and_no_thread_starts(tmp_path):
     sender = sender_mod.Sender(_conf(tmp_path))
     assert not sender.casts and not sender.notifications
     sender.cast('t', None, 'stack_changed', stack_id=1)
-    sender.notify(None, events.REPO_CREATE_END, {})
+    sender.notify(None, 'solum_git.repo.create.end', {})
     assert sender._thread is None
     assert not notifier.Events(sender).enabled
 
@@ -56,11 +89,11 @@ def test_a_bus_that_refuses_connections_never_blocks_the_caller(tmp_path):
             messaging={'queue_size': 5})
         sender = sender_mod.Sender(conf)
         client = rpc.EngineClient(sender, rpc.shared_router(conf))
-        emit = notifier.Events(sender)
+        told = notifier.Events(sender)
         started = time.monotonic()
         for stack_id in range(100):
             client.notify(stack_id)
-            emit.emit(None, events.PUSH_RECEIVED, push_id='p', refs=[])
+            told.publish([_event(actions.PUSH, push_uuid='p', refs=[])])
         took = time.monotonic() - started
         stopped = time.monotonic()
         sender.stop(timeout=10)
@@ -106,7 +139,9 @@ def test_services_cast_to_the_engines_only_with_a_transport_url(tmp_path):
     handle = root.services.repos.engine
     assert isinstance(handle, rpc.Fanout)
     assert any(isinstance(h, rpc.EngineClient) for h in handle.handles)
-    assert root.services.keys.notifier is root.services.repos.notifier
+    # the one notification path: what the Database's transactions tell, after commit
+    assert root.db.publish.__self__.sender is root.sender
+    assert plain.db.publish is not None
     plain.db.dispose()
     root.db.dispose()
 
@@ -115,7 +150,7 @@ def test_the_log_driver_needs_no_bus_and_messaging_without_a_url_sends_nothing(t
     logged = sender_mod.Sender(_conf(tmp_path / 'a', oslo_messaging_notifications={
         'driver': ['log']}))
     assert logged.notifications and not logged.casts
-    logged.notify(None, events.REPO_CREATE_END, events.payload(events.REPO_CREATE_END))
+    logged.notify(None, *events.notification(_event(actions.REPO_CREATE, name='app')))
     logged.stop()
     assert logged.dropped == 0
     nowhere = sender_mod.Sender(_conf(tmp_path / 'b', oslo_messaging_notifications={
