@@ -389,7 +389,7 @@ class RunWorker(service.Worker):
                 LOG.exception('closing the %s pipeline failed', driver.name)
 
 
-def _tell(session, action: str, run_id: int, attempt: int) -> None:
+def _tell(session: Any, action: str, run_id: int, attempt: int) -> None:
     """The run's news (run.start, run.end) as this transaction has it, told at its commit."""
     found = session.execute(
         sa.select(Run.uuid, Run.type, Run.ref, Run.commit, Run.status, Run.status_reason,

@@ -10,6 +10,7 @@ from oslo_context import context
 from solum_git.messaging import events
 from solum_git.messaging import sender as sender_mod
 
+
 def _context(event: Dict[str, Any]) -> context.RequestContext:
     """Who and which request only, never the caller's token (oslo.messaging sends
     a context's ``redacted_copy()``; a plain dict it drops). The request is the

@@ -14,11 +14,11 @@ from solum_git.db import migration
 from solum_git.db import models
 from solum_git.services import audit
 from solum_git.services import context
-from tests import helpers
 from tests.functional import gitserver
 from tests.functional import rabbit
 from tests.functional import test_push_webhook
 from tests.functional import test_resync_intent
+from tests import helpers
 
 # the engine's safety net, far longer than any wait below that counts on a cast
 POLL = 30
