@@ -22,33 +22,17 @@ import sys
 import tempfile
 import time
 
-import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
+from tests.functional import demo_app  # noqa: E402
 from tests.functional import pushenv  # noqa: E402
 
-APP = '''import http.server, os
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = open('version.txt', 'rb').read()
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()
-'''
+APP = demo_app.VERSION
 
 
 def _serves(run, version):
-    if not run.get('app_url'):
-        return False
-    try:
-        return requests.get(run['app_url'], timeout=2).text == version
-    except requests.ConnectionError:
-        return False
+    return bool(run.get('app_url')) and demo_app.answer(run['app_url']) == version
 
 
 def _until_served(client, run_uri, version, start):

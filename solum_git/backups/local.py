@@ -8,6 +8,7 @@ import re
 import shutil
 
 from solum_git.backups import base
+from solum_git.server import common as server_files
 
 _LOCATION = re.compile(r'^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$')
 
@@ -31,21 +32,8 @@ class LocalStore(base.Store):
 
     def _write(self, path, write):
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        tmp = path + '.tmp'
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                write(f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        return os.path.getsize(path)
+        # the git servers' own whole-file write (stdlib only), fsynced
+        return server_files.replace_with(path, write, sync=True)
 
     def put(self, stack_uuid, location, stream, size):
         def copy(f):

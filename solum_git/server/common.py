@@ -63,13 +63,18 @@ def file_sha256(path):
         return None
 
 
-def write_atomic(path, text, mode=0o600):
-    """Replace ``path`` whole (a reader sees the old file or the new one)."""
+def replace_with(path, write, mode=0o600, sync=False):
+    """Replace ``path`` whole with what ``write(f)`` writes to a binary file: a
+    reader sees the old file or the new one; with ``sync`` (fsynced before the
+    rename) so does whoever reads it after a crash. Its size."""
     tmp = '%s.tmp.%d' % (path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
+        with os.fdopen(fd, 'wb') as f:
+            write(f)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -78,6 +83,12 @@ def write_atomic(path, text, mode=0o600):
         except FileNotFoundError:
             pass
         raise
+    return os.path.getsize(path)
+
+
+def write_atomic(path, text, mode=0o600):
+    """Replace ``path`` whole with ``text`` (a reader sees the old file or the new one)."""
+    replace_with(path, lambda f: f.write(text.encode('utf-8')), mode)
 
 
 def run(program, body, argv):

@@ -21,6 +21,8 @@ import tarfile
 import tokenize
 import zipfile
 
+from solum_git.server import common
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 # modules the server needs (this one builds, it does not run there)
@@ -120,11 +122,7 @@ def write_archive(path, bytecode=True):
                 return path
     except FileNotFoundError:
         pass
-    tmp = '%s.tmp.%d' % (path, os.getpid())
-    with open(tmp, 'wb') as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    common.replace_with(path, lambda f: f.write(data), 0o644)
     return path
 
 

@@ -14,22 +14,13 @@ import threading
 import time
 
 import pytest
-import requests
 
+from tests.functional import demo_app
 from tests.functional import gitserver
 from tests import helpers
 
 CLI = os.path.join(helpers.VENV_BIN, 'solum-git')
-APP = '''import http.server, os
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = open('version.txt', 'rb').read()
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), Handler).serve_forever()
-'''
+APP = demo_app.VERSION
 
 
 class User:
@@ -66,13 +57,6 @@ class User:
 
     def json(self, *args):
         return json.loads(self.cli(*(args + ('-f', 'json'))).stdout)
-
-
-def _answer(url):
-    try:
-        return requests.get(url, timeout=5).text
-    except requests.ConnectionError:
-        return None
 
 
 @pytest.fixture(scope='module')
@@ -126,7 +110,7 @@ def _walk(user, work, seen):
         seen[version + '_log'] = user.cli('run', 'log', run_uuid, '--follow')
         run = user.json('run', 'show', run_uuid)
         seen[version + '_run'] = run
-        seen[version + '_answer'] = _answer(run['app_url'])
+        seen[version + '_answer'] = demo_app.answer(run['app_url'], timeout=5)
         seen[version + '_app_url'] = run['app_url']
     seen['push_show'] = user.json('push', 'show', 'web', seen['v2_push']['uuid'])
     seen['push_table'] = user.cli('push', 'list', 'web').stdout
@@ -140,7 +124,7 @@ def _walk(user, work, seen):
     rollback = user.cli('rollback', v1, '-f', 'value', '-c', 'uuid').stdout.strip()
     seen['rollback_log'] = user.cli('run', 'log', rollback, '--follow')
     seen['rollback_run'] = user.json('run', 'show', rollback)
-    seen['rollback_answer'] = _answer(seen['rollback_run']['app_url'])
+    seen['rollback_answer'] = demo_app.answer(seen['rollback_run']['app_url'], timeout=5)
     seen['app_log'] = user.cli('app', 'log', 'web', '--tail', '3').stdout
     seen['followed'] = _follow_app_log(user, seen['rollback_run']['app_url'])
     seen['stack'] = user.json('stack', 'show', seen['repo']['stack_uri'].rsplit('/', 1)[1])
@@ -164,7 +148,7 @@ def _follow_app_log(user, app_url):
     reader.start()
     try:
         # asked again until the CLI (which starts in its own time) shows it
-        gitserver.wait_for(lambda: _answer(app_url + 'followed') and any(
+        gitserver.wait_for(lambda: demo_app.answer(app_url + 'followed', timeout=5) and any(
             'GET /followed' in line for line in lines), timeout=30, interval=1,
             what='the followed request in app log --follow')
     finally:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from solum_git.db import models
 from solum_git.engine import runs as run_worker
 from solum_git.engine import service as engine_service
+from tests.functional import demo_app
 from tests.functional import pushenv
 from tests import helpers
 
@@ -28,10 +29,7 @@ SECRET = 'sk-live-7d1f0c9e55aa'
 DIGEST = hashlib.sha256(SECRET.encode()).hexdigest()[:16]
 
 # answers what it was deployed with; prints, at request time, what it was asked
-APP = '''import hashlib, http.server, os
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path == '/healthz':
+APP = demo_app.source('''        if self.path == '/healthz':
             code = int(open('health.txt').read()) if os.path.exists('health.txt') else 200
             self.send_response(code)
             self.end_headers()
@@ -40,21 +38,7 @@ class H(http.server.BaseHTTPRequestHandler):
         token = os.environ.get('API_TOKEN', '').encode()
         body = ('%s %s %s' % (open('version.txt').read(), os.environ.get('GREETING'),
                               hashlib.sha256(token).hexdigest()[:16])).encode()
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()
-'''
-
-
-def answer(url, path=''):
-    try:
-        return requests.get(url + path, timeout=2).text
-    except requests.ConnectionError:
-        return None
+''', imports='hashlib, http.server, os')
 
 
 def push(tree, client, files, message):
@@ -92,7 +76,7 @@ def _follow(alice, env, run):
     thread.start()
     pushenv.wait_for(lambda: seen['chunks'], timeout=10, what='the followed log to start')
     second = alice.get(run['uri'] + '/app-log?follow=1')
-    answer(run['app_url'], '/while-followed')
+    demo_app.answer(run['app_url'], '/while-followed')
     thread.join(30)
     return {'follow': seen, 'second_follower': second,
             'tail': alice.get(run['uri'] + '/app-log?tail=1').text,
@@ -121,13 +105,13 @@ def configured(tmp_path_factory):
     try:
         v1, out['v1_lines'] = push(tree, alice, {'app.py': APP, 'version.txt': 'v1'}, 'v1')
         out['v1'] = v1
-        out['v1_answer'] = answer(v1['app_url'], '/hello')
+        out['v1_answer'] = demo_app.answer(v1['app_url'], '/hello')
         out['v1_app_log'] = alice.get(v1['uri'] + '/app-log').text
         out.update(_follow(alice, env, v1))
         v2, out['v2_lines'] = push(tree, alice, {'version.txt': 'v2', 'health.txt': '503'},
                                    'v2 unhealthy')
         out['v2'] = v2
-        out['v1_after_v2'] = answer(v1['app_url'], '/after')
+        out['v1_after_v2'] = demo_app.answer(v1['app_url'], '/after')
         out['answers'] = [made.text, alice.get(made.json()['uri']).text,
                           alice.get('/v1/infrastructure/repos/%s/triggers'
                                     % repo['uuid']).text,
@@ -228,23 +212,23 @@ def released(tmp_path_factory):
         rollback = pushenv.wait_run(alice, asked.json()['uri'], timeout=10)
         out['rollback'] = rollback
         out['v1_again'] = pushenv.wait_for(
-            lambda: answer(rollback['app_url'] or v3['app_url'], '/'), timeout=10,
+            lambda: demo_app.answer(rollback['app_url'] or v3['app_url'], '/'), timeout=10,
             what='the rolled back app')
         out['rollback_seconds'] = time.monotonic() - start
-        out['v3_after_rollback'] = answer(v3['app_url'], '/')
+        out['v3_after_rollback'] = demo_app.answer(v3['app_url'], '/')
         out['rollback_log'] = alice.get(rollback['log_uri']).text
         out['releases_after'] = alice.get('/v1/infrastructure/repos/%s/releases'
                                           % repo['uuid']).json()
         v4, out['v4_lines'] = push(tree, alice, {'version.txt': 'v4'}, 'v4')
         out['v4'] = v4
-        out['v4_answer'] = answer(v4['app_url'], '/')
-        out['rollback_after_v4'] = answer(rollback['app_url'], '/')
+        out['v4_answer'] = demo_app.answer(v4['app_url'], '/')
+        out['rollback_after_v4'] = demo_app.answer(rollback['app_url'], '/')
         out['changed'] = alice.put(trigger['uri'], json={'config': {
             'env': {'GREETING': 'changed'}, 'secrets': {'API_TOKEN': SECRET}}})
         newest = alice.get('/v1/infrastructure/repos/%s/pushes?limit=1'
                            % repo['uuid']).json()[0]
         out['redeploy'] = pushenv.wait_run(alice, newest['runs'][0]['uri'])
-        out['redeploy_answer'] = answer(out['redeploy']['app_url'], '/')
+        out['redeploy_answer'] = demo_app.answer(out['redeploy']['app_url'], '/')
         out['bad_change'] = alice.put(trigger['uri'], json={'config': {
             'run_cmd': None, 'test_cmd': None}})
         out['type_change'] = alice.put(trigger['uri'], json={'type': 'webhook',
@@ -361,13 +345,13 @@ def test_an_engine_restart_keeps_the_rolled_back_release_serving(tmp_path):
         asked = alice.post(v1['uri'] + '/actions', json={'action': 'rollback'}).json()
         rollback = pushenv.wait_run(alice, asked['uri'])
         assert rollback['status'] == 'SUCCESS', rollback
-        served = answer(rollback['app_url'], '/')
+        served = demo_app.answer(rollback['app_url'], '/')
         env.engine.stop()
         # a new engine process would do the same: same state dir, same database
         env.engine = engine_service.Engine(env.conf, env.db, env.servers,
                                            [run_worker.RunWorker])
         env.engine.start()
-        again = pushenv.wait_for(lambda: answer(rollback['app_url'], '/'), timeout=20,
+        again = pushenv.wait_for(lambda: demo_app.answer(rollback['app_url'], '/'), timeout=20,
                                  what='the rolled back release restored')
         restored_log = alice.get(rollback['uri'] + '/app-log').text
     finally:
@@ -402,7 +386,7 @@ def test_another_trigger_or_project_cannot_reach_a_secret(tmp_path):
                                         'secrets': {'API_TOKEN': SECRET}}})
         tree = pushenv.WorkTree(tmp_path / 'wt', repo['bare'])
         served, _lines = push(tree, alice, {'app.py': APP, 'version.txt': 'v1'}, 'v1')
-        assert answer(served['app_url'], '/') == 'v1 None %s' % DIGEST
+        assert demo_app.answer(served['app_url'], '/') == 'v1 None %s' % DIGEST
         hunt = HUNT % {'state': env.conf.state_path, 'key_file': key_file, 'tmp': tmp_path}
         logs = {}
         for project, name in (('project-a', 'sibling'), ('project-m', 'mallory')):
@@ -445,7 +429,7 @@ def test_a_key_rotation_keeps_every_secret_and_retires_the_old_key(tmp_path):
         env.conf.set_override('fernet_keys', [new_key], group='secrets')
         tree = pushenv.WorkTree(tmp_path / 'wt', repo['bare'])
         run, _lines = push(tree, alice, {'app.py': APP, 'version.txt': 'v1'}, 'v1')
-        served = answer(run['app_url'], '/') if run['app_url'] else None
+        served = demo_app.answer(run['app_url'], '/') if run['app_url'] else None
         with env.db.reader() as session:
             token = session.execute(sa.select(models.Trigger.config)).scalar()[
                 'secrets']['API_TOKEN']

@@ -8,31 +8,13 @@ import re
 import signal
 
 import pytest
-import requests
 
 from solum_git.engine import runs as run_worker
 from solum_git.engine import service as engine_service
+from tests.functional import demo_app
 from tests.functional import pushenv
 
-APP = '''import http.server, os
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = open('version.txt', 'rb').read()
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()
-'''
-
-
-def _app_answers(url):
-    try:
-        return requests.get(url, timeout=2).text
-    except requests.ConnectionError:
-        return None
+APP = demo_app.VERSION
 
 
 @pytest.fixture(scope='module')
@@ -58,13 +40,13 @@ def deploys(tmp_path_factory):
             run_uri = re.search(r'local run for main queued: (\S+)', output).group(1)
             run = pushenv.wait_run(alice, run_uri)
             out['pushes'].append({'commit': commit, 'lines': lines, 'run': run,
-                                  'answer': _app_answers(run['app_url'])
+                                  'answer': demo_app.answer(run['app_url'])
                                   if run['app_url'] else None,
-                                  'v1_after': _app_answers(out['pushes'][0]['run']
-                                                           ['app_url'])
+                                  'v1_after': demo_app.answer(out['pushes'][0]['run']
+                                                              ['app_url'])
                                   if out['pushes'] else None,
-                                  'v2_after': _app_answers(out['pushes'][1]['run']
-                                                           ['app_url'])
+                                  'v2_after': demo_app.answer(out['pushes'][1]['run']
+                                                              ['app_url'])
                                   if len(out['pushes']) > 1 else None})
         out['push_list'] = alice.get('/v1/infrastructure/repos/%s/pushes'
                                      % repo['uuid']).json()
@@ -72,7 +54,7 @@ def deploys(tmp_path_factory):
         yield out
     finally:
         env.stop()
-    out['v2_after_stop'] = _app_answers(out['pushes'][1]['run']['app_url'])
+    out['v2_after_stop'] = demo_app.answer(out['pushes'][1]['run']['app_url'])
 
 
 def test_the_client_sees_the_push_record_and_the_run_as_remote_lines(deploys):
@@ -141,12 +123,12 @@ def test_an_app_that_dies_is_restarted_and_engine_stop_stops_it(tmp_path):
         first_pid = app.proc.pid
         os.kill(first_pid, signal.SIGKILL)
         pushenv.wait_for(lambda: app.proc.pid != first_pid
-                         and _app_answers(run['app_url']) == 'up', timeout=20,
+                         and demo_app.answer(run['app_url']) == 'up', timeout=20,
                          what='the app restarted on its port')
         pid = app.proc.pid
     finally:
         env.stop()
-    assert _app_answers(run['app_url']) is None
+    assert demo_app.answer(run['app_url']) is None
     assert not os.path.exists('/proc/%d' % pid), 'the app must be stopped and reaped'
 
 
@@ -163,17 +145,17 @@ def test_an_engine_restart_restores_the_app_and_a_deleted_trigger_stops_it(tmp_p
         output, _seconds = tree.push()
         run = pushenv.wait_run(alice, re.search(r'run for main queued: (\S+)',
                                                 output).group(1))
-        assert _app_answers(run['app_url']) == 'kept'
+        assert demo_app.answer(run['app_url']) == 'kept'
         env.engine.stop()
-        assert _app_answers(run['app_url']) is None
+        assert demo_app.answer(run['app_url']) is None
         # a new engine process would do the same: same state dir, same database
         env.engine = engine_service.Engine(env.conf, env.db, env.servers,
                                            [run_worker.RunWorker])
         env.engine.start()
-        pushenv.wait_for(lambda: _app_answers(run['app_url']) == 'kept', timeout=20,
+        pushenv.wait_for(lambda: demo_app.answer(run['app_url']) == 'kept', timeout=20,
                          what='the app restored on its port')
         assert alice.delete(trigger['uri']).status_code == 204
-        pushenv.wait_for(lambda: _app_answers(run['app_url']) is None, timeout=20,
+        pushenv.wait_for(lambda: demo_app.answer(run['app_url']) is None, timeout=20,
                          what='the deleted trigger\'s app to stop')
     finally:
         env.stop()
