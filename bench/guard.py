@@ -21,7 +21,6 @@ on in all three). Target: at most 1.10 for "on" (DESIGN.md section 6).
     .venv/bin/python bench/guard.py --pushes 40 --json out.json
 """
 import argparse
-import json
 import os
 import pathlib
 import sys
@@ -78,14 +77,9 @@ class Bench(hook_bench.Bench):
         self.quota.write_text(policy.quota_text(size))
 
     def run(self, pushes):
-        times = {s: [] for s in STATES}
-        self.push('bench')
-        for i in range(pushes * len(STATES)):
-            name = STATES[i % len(STATES)]
-            self.state(name)
-            seconds, _end, output = self.push('bench')
+        def check(_state, output):
             assert 'refused' not in output, output
-            times[name].append(seconds)
+        times = self.alternate(STATES, pushes, self.state, check)
         self.state('on')
         return times
 
@@ -112,12 +106,7 @@ def main(argv=None):
               % (name, f['p50'] * 1000, f['p95'] * 1000, f['n'], ratio))
     met = result['ratio_on'] <= TARGET_RATIO
     print('target for "on": <= %.2f: %s' % (TARGET_RATIO, 'met' if met else 'NOT met'))
-    print('machine: %d cpus, load average %.2f %.2f %.2f' % ((os.cpu_count(),)
-                                                             + os.getloadavg()))
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
-    return 0
+    return hook_bench.finish(result, args.json)
 
 
 if __name__ == '__main__':

@@ -383,6 +383,23 @@ class Dev:
     def ls_remote(self, url):
         return self.git('ls-remote', url)
 
+    def seed(self, repo, name, message):
+        """A clone of ``repo`` in ``name`` with a first commit pushed: (work tree, commit)."""
+        done, work = self.clone(repo['git_url'], name)
+        assert done.returncode == 0, done.stderr
+        commit = self.commit(work, message)
+        done = self.push(work)
+        assert done.returncode == 0, done.stderr
+        return work, commit
+
+
+def settle(api, *owned):
+    """Each (dev, repo) ACTIVE and each of their projects applied; the repos' views."""
+    views = [dev.wait_active(repo) for dev, repo in owned]
+    for project in sorted({dev.api.project_id for dev, _repo in owned}):
+        api.wait_applied(project)
+    return views
+
 
 def _host_port(url):
     rest = url.split('://', 1)[1].split('/', 1)[0]

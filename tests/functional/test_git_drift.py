@@ -24,24 +24,16 @@ def world(module_world):
 @pytest.fixture(scope='module')
 def module_world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('drift')
-    with gitserver.stacks_dir() as stacks:
-        api = gitserver.GitApi(tmp, stacks)
-        api.start()
-        try:
-            w = types.SimpleNamespace(api=api, tmp=tmp)
-            w.alice = gitserver.Dev(api, tmp, PROJECT, 'alice')
-            # mallory is a real user of the same project with no repo: no access
-            w.mallory = gitserver.Dev(api, tmp, PROJECT, 'mallory')
-            w.repo = w.alice.wait_active(w.alice.create_repo('app'))
-            w.stack = w.alice.pin()
-            w.mallory.pin(w.stack)
-            done, w.work = w.alice.clone(w.repo['git_url'], 'work')
-            assert done.returncode == 0, done.stderr
-            w.alice.commit(w.work, 'base')
-            assert w.alice.push(w.work).returncode == 0
-            yield w
-        finally:
-            api.stop()
+    with gitserver.running_api(tmp) as api:
+        w = types.SimpleNamespace(api=api, tmp=tmp)
+        w.alice = gitserver.Dev(api, tmp, PROJECT, 'alice')
+        # mallory is a real user of the same project with no repo: no access
+        w.mallory = gitserver.Dev(api, tmp, PROJECT, 'mallory')
+        w.repo = w.alice.wait_active(w.alice.create_repo('app'))
+        w.stack = w.alice.pin()
+        w.mallory.pin(w.stack)
+        w.work, _base = w.alice.seed(w.repo, 'work', 'base')
+        yield w
 
 
 def _can_read(dev, url):

@@ -23,38 +23,24 @@ PROJECT_A, PROJECT_B = 'project-a', 'project-b'
 @pytest.fixture(scope='module')
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('http')
-    with gitserver.stacks_dir() as stacks:
-        api = gitserver.GitApi(tmp, stacks)
-        api.start()
-        try:
-            w = types.SimpleNamespace(api=api, tmp=tmp)
-            w.alice = gitserver.Dev(api, tmp, PROJECT_A, 'alice')
-            w.carol = gitserver.Dev(api, tmp, PROJECT_A, 'carol')
-            w.erin = gitserver.Dev(api, tmp, PROJECT_B, 'erin')
-            w.web = w.alice.create_repo('web')
-            w.docs = w.alice.create_repo('docs')
-            w.alice.set_member(w.web, 'carol', 'R')
-            w.shop = w.erin.create_repo('shop')
-            for dev, repo in ((w.alice, w.web), (w.alice, w.docs), (w.erin, w.shop)):
-                dev.wait_active(repo)
-            api.wait_applied(PROJECT_A)
-            api.wait_applied(PROJECT_B)
-            w.alice.pin()
-            w.erin.pin()
-            w.web = w.alice.repo(w.web['uuid'])
-            w.docs = w.alice.repo(w.docs['uuid'])
-            w.shop = w.erin.repo(w.shop['uuid'])
-            done, work = w.alice.clone(w.web['git_url'], 'seed')
-            assert done.returncode == 0, done.stderr
-            w.first = w.alice.commit(work, 'one')
-            assert w.alice.push(work).returncode == 0
-            w.seed = work
-            done, docs = w.alice.clone(w.docs['git_url'], 'seed-docs')
-            w.alice.commit(docs, 'docs one')
-            assert w.alice.push(docs).returncode == 0
-            yield w
-        finally:
-            api.stop()
+    with gitserver.running_api(tmp) as api:
+        w = types.SimpleNamespace(api=api, tmp=tmp)
+        w.alice = gitserver.Dev(api, tmp, PROJECT_A, 'alice')
+        w.carol = gitserver.Dev(api, tmp, PROJECT_A, 'carol')
+        w.erin = gitserver.Dev(api, tmp, PROJECT_B, 'erin')
+        w.web = w.alice.create_repo('web')
+        w.docs = w.alice.create_repo('docs')
+        w.alice.set_member(w.web, 'carol', 'R')
+        w.shop = w.erin.create_repo('shop')
+        gitserver.settle(api, (w.alice, w.web), (w.alice, w.docs), (w.erin, w.shop))
+        w.alice.pin()
+        w.erin.pin()
+        w.web = w.alice.repo(w.web['uuid'])
+        w.docs = w.alice.repo(w.docs['uuid'])
+        w.shop = w.erin.repo(w.shop['uuid'])
+        w.seed, w.first = w.alice.seed(w.web, 'seed', 'one')
+        w.alice.seed(w.docs, 'seed-docs', 'docs one')
+        yield w
 
 
 def deploy_token(dev, repo, **body):

@@ -20,45 +20,34 @@ R = '/v1/infrastructure/repos'
 @pytest.fixture(scope='module')
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('rename')
-    with gitserver.stacks_dir() as stacks:
-        api = gitserver.GitApi(tmp, stacks)
-        api.start()
-        try:
-            w = types.SimpleNamespace(api=api, tmp=tmp)
-            w.alice = gitserver.Dev(api, tmp, PROJECT, 'alice')
-            w.carol = gitserver.Dev(api, tmp, PROJECT, 'carol')
-            w.dave = gitserver.Dev(api, tmp, PROJECT, 'dave')
-            w.web = w.alice.create_repo('web')
-            w.docs = w.alice.create_repo('docs')
-            w.alice.set_member(w.web, 'carol', 'RW')
-            w.alice.set_member(w.docs, 'dave', 'R')
-            r = w.alice.api.post(w.web['triggers_uri'], json={
-                'type': 'local', 'branches': 'main', 'config': {'test_cmd': 'true'}})
-            assert r.status_code == 201, r.text
-            w.trigger = r.json()
-            for repo in (w.web, w.docs):
-                w.alice.wait_active(repo)
-            api.wait_applied(PROJECT)
-            for dev in (w.alice, w.carol, w.dave):
-                dev.pin()
-            w.web = w.alice.repo(w.web['uuid'])
-            done, work = w.alice.clone(w.web['git_url'], 'seed')
-            assert done.returncode == 0, done.stderr
-            w.first = w.alice.commit(work, 'one')
-            assert w.alice.push(work).returncode == 0
-            w.seed = work
-            w.token = w.alice.api.post('/v1/infrastructure/tokens',
-                                       json={'name': 'laptop'}).json()
-            w.deploy_token = w.alice.api.post(w.web['deploy_tokens_uri'],
-                                              json={'name': 'ci'}).json()
-            w.old = w.web
-            r = w.alice.api.put(w.web['uri'], json={'name': 'site'})
-            assert r.status_code == 200, r.text
-            w.new = r.json()
-            api.wait_applied(PROJECT)
-            yield w
-        finally:
-            api.stop()
+    with gitserver.running_api(tmp) as api:
+        w = types.SimpleNamespace(api=api, tmp=tmp)
+        w.alice = gitserver.Dev(api, tmp, PROJECT, 'alice')
+        w.carol = gitserver.Dev(api, tmp, PROJECT, 'carol')
+        w.dave = gitserver.Dev(api, tmp, PROJECT, 'dave')
+        w.web = w.alice.create_repo('web')
+        w.docs = w.alice.create_repo('docs')
+        w.alice.set_member(w.web, 'carol', 'RW')
+        w.alice.set_member(w.docs, 'dave', 'R')
+        r = w.alice.api.post(w.web['triggers_uri'], json={
+            'type': 'local', 'branches': 'main', 'config': {'test_cmd': 'true'}})
+        assert r.status_code == 201, r.text
+        w.trigger = r.json()
+        gitserver.settle(api, (w.alice, w.web), (w.alice, w.docs))
+        for dev in (w.alice, w.carol, w.dave):
+            dev.pin()
+        w.web = w.alice.repo(w.web['uuid'])
+        w.seed, w.first = w.alice.seed(w.web, 'seed', 'one')
+        w.token = w.alice.api.post('/v1/infrastructure/tokens',
+                                   json={'name': 'laptop'}).json()
+        w.deploy_token = w.alice.api.post(w.web['deploy_tokens_uri'],
+                                          json={'name': 'ci'}).json()
+        w.old = w.web
+        r = w.alice.api.put(w.web['uri'], json={'name': 'site'})
+        assert r.status_code == 200, r.text
+        w.new = r.json()
+        api.wait_applied(PROJECT)
+        yield w
 
 
 def http(url, user, secret):

@@ -11,27 +11,15 @@ import pytest
 
 from tests.functional import gitserver
 from tests.functional import test_heat_provisioner as vmtest
-from tests.heatserver import HeatServer
-from tests import helpers
 
 PROJECT = 'project-heat-backup'
 
 
 @pytest.fixture(scope='module')
 def world(tmp_path_factory):
-    vmtest.need_root()
     tmp = tmp_path_factory.mktemp('heatbackups')
-    cloud = HeatServer(tmp / 'cloud').start()
-    heat = cloud.conf_overrides()
-    heat.update(ssh_port=helpers.free_port(), ssh_listen_address='127.0.0.1',
-                http_port=helpers.free_port())
-    api = helpers.ApiProcess(tmp, 'sqlite:///%s' % (tmp / 'db.sqlite'), extra={
-        'provisioner': {'driver': 'heat'}, 'heat': heat,
-        'engine': {'poll_interval': 0.05, 'resync_interval': 3600},
-        'backup': {'local_path': tmp / 'store', 'max_lag': 2}})
-    api.manage('db', 'upgrade')
-    api.start()
-    try:
+    with vmtest.heat_api(tmp, backup={'local_path': tmp / 'store',
+                                      'max_lag': 2}) as (cloud, api):
         alice = gitserver.Dev(api, tmp, PROJECT, 'alice')
         repo = alice.wait_active(alice.create_repo('app'), timeout=120)
         stack = alice.pin()
@@ -39,9 +27,6 @@ def world(tmp_path_factory):
         assert done.returncode == 0, done.stderr
         yield types.SimpleNamespace(cloud=cloud.cloud, api=api, alice=alice, repo=repo,
                                     stack=stack, work=work)
-    finally:
-        api.stop()
-        cloud.stop()
 
 
 def newest_backup(w):

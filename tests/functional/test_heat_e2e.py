@@ -12,24 +12,12 @@ import pytest
 from tests.functional import gitserver
 from tests.functional import pushenv
 from tests.functional import test_heat_provisioner as vmtest
-from tests.heatserver import HeatServer
-from tests import helpers
 
 
 @pytest.fixture(scope='module')
 def e2e(tmp_path_factory):
-    vmtest.need_root()
     tmp = tmp_path_factory.mktemp('heate2e')
-    cloud = HeatServer(tmp / 'cloud').start()
-    heat = cloud.conf_overrides()
-    heat.update(ssh_port=helpers.free_port(), ssh_listen_address='127.0.0.1',
-                http_port=helpers.free_port())
-    api = helpers.ApiProcess(tmp, 'sqlite:///%s' % (tmp / 'db.sqlite'), extra={
-        'provisioner': {'driver': 'heat'}, 'heat': heat,
-        'engine': {'poll_interval': 0.05, 'resync_interval': 3600}})
-    api.manage('db', 'upgrade')
-    api.start()
-    try:
+    with vmtest.heat_api(tmp) as (cloud, api):
         alice = gitserver.Dev(api, tmp, 'project-heat', 'alice')
         repo = alice.create_repo('app')
         trigger = alice.api.post('/v1/infrastructure/repos/%s/triggers' % repo['uuid'], json={
@@ -46,9 +34,6 @@ def e2e(tmp_path_factory):
         run = pushenv.wait_run(alice.api, match.group(1)) if match else None
         yield types.SimpleNamespace(cloud=cloud, api=api, alice=alice, repo=repo, stack=stack,
                                     commit=commit, pushed=pushed, lines=lines, run=run)
-    finally:
-        api.stop()
-        cloud.stop()
 
 
 def test_the_projects_git_server_is_a_heat_stack(e2e):

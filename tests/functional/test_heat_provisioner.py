@@ -1,6 +1,7 @@
 """The heat provisioner against the fake cloud: real heatclient/novaclient/keystoneauth
 over HTTP, the real template's user_data and the real bootstrap in a namespace VM.
 """
+import contextlib
 import os
 import pathlib
 import socket
@@ -23,6 +24,30 @@ from tests import helpers
 def need_root():
     if os.geteuid() != 0:
         pytest.fail('the fake cloud boots VMs in namespaces (unshare, mount): run as root')
+
+
+@contextlib.contextmanager
+def heat_api(tmp, **groups):
+    """The real solum-git-api (engine in process) with [provisioner] driver = heat
+    on a fake cloud of its own: (cloud, api), both stopped after. ``groups``: more
+    option groups."""
+    need_root()
+    cloud = HeatServer(tmp / 'cloud').start()
+    try:
+        heat = cloud.conf_overrides()
+        heat.update(ssh_port=helpers.free_port(), ssh_listen_address='127.0.0.1',
+                    http_port=helpers.free_port())
+        api = helpers.ApiProcess(tmp, 'sqlite:///%s' % (tmp / 'db.sqlite'), extra=dict({
+            'provisioner': {'driver': 'heat'}, 'heat': heat,
+            'engine': {'poll_interval': 0.05, 'resync_interval': 3600}}, **groups))
+        api.manage('db', 'upgrade')
+        api.start()
+        try:
+            yield cloud, api
+        finally:
+            api.stop()
+    finally:
+        cloud.stop()
 
 
 def make_provisioner(tmp, cloud, **heat):
