@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import types
 
 from tests import helpers
 
@@ -391,6 +392,14 @@ class Dev:
         done = self.push(work)
         assert done.returncode == 0, done.stderr
         return work, commit
+
+
+def team(api, tmp_path, **projects):
+    """A test world: ``api``, ``tmp`` and a Dev per user (``alice='project-a'``)."""
+    w = types.SimpleNamespace(api=api, tmp=tmp_path)
+    for user, project in projects.items():
+        setattr(w, user, Dev(api, tmp_path, project, user))
+    return w
 
 
 def settle(api, *owned):

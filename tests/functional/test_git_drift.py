@@ -5,7 +5,6 @@ import os
 import pathlib
 import signal
 import time
-import types
 
 import pytest
 
@@ -25,10 +24,8 @@ def world(module_world):
 def module_world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('drift')
     with gitserver.running_api(tmp) as api:
-        w = types.SimpleNamespace(api=api, tmp=tmp)
-        w.alice = gitserver.Dev(api, tmp, PROJECT, 'alice')
         # mallory is a real user of the same project with no repo: no access
-        w.mallory = gitserver.Dev(api, tmp, PROJECT, 'mallory')
+        w = gitserver.team(api, tmp, alice=PROJECT, mallory=PROJECT)
         w.repo = w.alice.wait_active(w.alice.create_repo('app'))
         w.stack = w.alice.pin()
         w.mallory.pin(w.stack)

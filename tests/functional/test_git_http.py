@@ -9,7 +9,6 @@ import datetime
 import os
 import subprocess
 import time
-import types
 import urllib.parse
 
 import pytest
@@ -24,10 +23,7 @@ PROJECT_A, PROJECT_B = 'project-a', 'project-b'
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('http')
     with gitserver.running_api(tmp) as api:
-        w = types.SimpleNamespace(api=api, tmp=tmp)
-        w.alice = gitserver.Dev(api, tmp, PROJECT_A, 'alice')
-        w.carol = gitserver.Dev(api, tmp, PROJECT_A, 'carol')
-        w.erin = gitserver.Dev(api, tmp, PROJECT_B, 'erin')
+        w = gitserver.team(api, tmp, alice=PROJECT_A, carol=PROJECT_A, erin=PROJECT_B)
         w.web = w.alice.create_repo('web')
         w.docs = w.alice.create_repo('docs')
         w.alice.set_member(w.web, 'carol', 'R')

@@ -7,7 +7,6 @@ history, carol still pushes, the trigger still fires, every push and change
 is one event of the user who made it.
 """
 import threading
-import types
 
 import pytest
 
@@ -21,10 +20,7 @@ R = '/v1/infrastructure/repos'
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('rename')
     with gitserver.running_api(tmp) as api:
-        w = types.SimpleNamespace(api=api, tmp=tmp)
-        w.alice = gitserver.Dev(api, tmp, PROJECT, 'alice')
-        w.carol = gitserver.Dev(api, tmp, PROJECT, 'carol')
-        w.dave = gitserver.Dev(api, tmp, PROJECT, 'dave')
+        w = gitserver.team(api, tmp, alice=PROJECT, carol=PROJECT, dave=PROJECT)
         w.web = w.alice.create_repo('web')
         w.docs = w.alice.create_repo('docs')
         w.alice.set_member(w.web, 'carol', 'RW')
