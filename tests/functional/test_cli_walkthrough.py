@@ -20,7 +20,7 @@ from tests.functional import gitserver
 from tests import helpers
 
 CLI = os.path.join(helpers.VENV_BIN, 'solum-git')
-APP = demo_app.VERSION
+APP = demo_app.LOGGED_VERSION
 
 
 class User:
