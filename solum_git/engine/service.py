@@ -13,6 +13,7 @@ from typing import Any, Iterable, Optional
 
 from oslo_config import cfg
 
+from solum_git.common import secretbox
 from solum_git.db import api as db_api
 from solum_git.engine import leases
 from solum_git.engine import ownership
@@ -82,6 +83,8 @@ class Engine:
         self.db = db
         self.provisioner = provisioner
         self.backup_store = backup_store
+        # the stacks' private keys are sealed under [secrets]: no key, no engine (NoKey)
+        self.box = secretbox.SecretBox(conf)
         # notifications (solum_git.messaging.notifier.Events)
         self.notifier = notifier_ if notifier_ is not None else notifier.Events()
         # who holds a lease: host, machine, pid and start time (leases.py)

@@ -23,6 +23,7 @@ from solum_git.common import quotas
 from solum_git.common import states
 from solum_git.common import urls
 from solum_git.db import models
+from solum_git.db import stack_keys
 from solum_git.engine import credentials
 from solum_git.engine import renames
 from solum_git.engine import repair
@@ -45,11 +46,6 @@ SCAN_SECONDS = 5.0
 # a server still being built is looked at again after this long
 BUILD_POLL_SECONDS = 3.0
 MAX_BACKOFF = 60.0
-
-
-def _snapshot(row):
-    return types.SimpleNamespace(**{c.name: getattr(row, c.name)
-                                    for c in models.Stack.__table__.columns})
 
 
 class StackWorker(service.Worker):
@@ -200,13 +196,16 @@ class StackWorker(service.Worker):
                 self._busy.discard(stack_id)
             self._wake.set()
 
+    def _snapshot(self, row):
+        return stack_keys.snapshot(self.engine.box, row)
+
     # -- converging one stack --------------------------------------------------------
     def converge(self, stack_id: int) -> None:
         with self.db.reader() as session:
             row = session.get(models.Stack, stack_id)
             if row is None:
                 return
-            stack = _snapshot(row)
+            stack = self._snapshot(row)
         if stack.status == StackStatus.DELETING:
             return self._delete(stack)
         asked = stack.resync_requested      # requests made after this are for a next pass
@@ -515,11 +514,11 @@ class StackWorker(service.Worker):
                 sa.update(models.Stack)
                 .where(models.Stack.id == stack.id,
                        models.Stack.admin_private_key.is_(None))
-                .values(admin_private_key=admin.generate_key(),
+                .values(admin_private_key=self.engine.box.seal(admin.generate_key()),
                         updated_at=models.Stack.updated_at)
                 .execution_options(synchronize_session=False))
         with self.db.reader() as session:
-            return _snapshot(session.get(models.Stack, stack.id))
+            return self._snapshot(session.get(models.Stack, stack.id))
 
     def _ensure_host_key(self, stack):
         """The server's SSH host key, made here once, for a provisioner that takes it."""
@@ -531,10 +530,11 @@ class StackWorker(service.Worker):
                 sa.update(models.Stack)
                 .where(models.Stack.id == stack.id,
                        models.Stack.ssh_host_private_key.is_(None))
-                .values(ssh_host_private_key=private, updated_at=models.Stack.updated_at)
+                .values(ssh_host_private_key=self.engine.box.seal(private),
+                        updated_at=models.Stack.updated_at)
                 .execution_options(synchronize_session=False))
         with self.db.reader() as session:
-            return _snapshot(session.get(models.Stack, stack.id))
+            return self._snapshot(session.get(models.Stack, stack.id))
 
     def _ensure_http_port(self, stack):
         """A stack made before the HTTP front gets its port (local stacks)."""
@@ -544,7 +544,7 @@ class StackWorker(service.Worker):
             row = session.get(models.Stack, stack.id)
             self.provisioner.reserve_http(session, row)
             session.flush()
-            return _snapshot(row)
+            return self._snapshot(row)
 
     def _ensure_tls(self, stack):
         """A CA and a certificate for the server's address (remote servers)."""
@@ -555,7 +555,7 @@ class StackWorker(service.Worker):
             return stack
         with self.db.writer() as session:
             session.execute(sa.update(models.Stack).where(models.Stack.id == stack.id)
-                            .values(**values)
+                            .values(**stack_keys.sealed(self.engine.box, values))
                             .execution_options(synchronize_session=False))
         LOG.info('stack %s: new HTTPS certificate for %s', stack.uuid, stack.ssh_host)
         for field, value in values.items():
@@ -596,7 +596,7 @@ class StackWorker(service.Worker):
                 session.execute(sa.update(models.Stack)
                                 .where(models.Stack.id == stack.id,
                                        models.Stack.status != StackStatus.DELETING)
-                                .values(**values)
+                                .values(**stack_keys.sealed(self.engine.box, values))
                                 .execution_options(synchronize_session=False))
             for field, value in values.items():
                 setattr(stack, field, value)
@@ -659,7 +659,8 @@ class StackWorker(service.Worker):
     def _set_error(self, stack_id, reason):
         with self.db.writer() as session:
             row = session.get(models.Stack, stack_id)
-            before = _snapshot(row) if row is not None else None
+            # no keys: a stack whose keys no [secrets] key opens still shows its error
+            before = stack_keys.snapshot(None, row) if row is not None else None
             changed = session.execute(sa.update(models.Stack)
                                       .where(models.Stack.id == stack_id,
                                              models.Stack.status != StackStatus.DELETING)
