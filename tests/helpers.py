@@ -23,6 +23,8 @@ POSTGRES_URL = os.environ.get('SOLUM_GIT_TEST_POSTGRES',
                               'postgresql+psycopg2://postgres@127.0.0.1:5432')
 BACKENDS = ('sqlite', 'mysql', 'postgresql')
 VENV_BIN = os.path.dirname(sys.executable)
+# the [secrets] key of test services (the engine seals the stacks' private keys with it)
+SECRETS_KEY = 'c29sdW0tZ2l0IHRlc3RzIG9ubHksIG5vdCBzZWNyZXQ='
 
 
 def free_port():
@@ -152,6 +154,7 @@ def make_conf(state_path, connection, config_file=None, **groups):
     conf.set_override('connection', connection, group='database')
     for key, value in sandbox_uids().items():
         conf.set_override(key, value, group='sandbox')
+    conf.set_override('fernet_keys', [SECRETS_KEY], group='secrets')
     for group, values in groups.items():
         for key, value in values.items():
             conf.set_override(key, value, group=None if group == 'DEFAULT' else group)
@@ -188,6 +191,7 @@ class ApiProcess:
             'api': {'host': '127.0.0.1'},
             'database': {'connection': connection},
             'sandbox': sandbox_uids(),
+            'secrets': {'fernet_keys': SECRETS_KEY},
         }
         for section, values in (extra or {}).items():
             self.sections.setdefault(section, {}).update(values)

@@ -125,7 +125,13 @@ callback_url = http://127.0.0.1:${API_PORTS[0]}/v1/hooks/post-receive
 
 [provisioner]
 driver = local
+
+[secrets]
+# the same key for every engine: each opens the stacks' private keys
+key_file = $DIR/secrets.keys
 CONF
+    [ -s "$DIR/secrets.keys" ] || (umask 077 && "$VENV/bin/solum-git-manage" \
+        --config-file /dev/null secrets new-key >"$DIR/secrets.keys")
     local i=1
     for port in "${API_PORTS[@]}"; do
         printf '[api]\nport = %s\n' "$port" >"$DIR/api-$i.conf"

@@ -81,6 +81,18 @@ driver = local
 CONF
     echo "Wrote $CONFIG"
 fi
+# the engine seals the stacks' private keys (and triggers' secrets) under these
+# keys: a config made before that gets a key file of its own, once
+if ! grep -q '^\[secrets\]' "$CONFIG"; then
+    (umask 077 && "$VENV/bin/solum-git-manage" --config-file /dev/null secrets new-key \
+        >"$STATE/secrets.keys")
+    cat >> "$CONFIG" <<CONF
+
+[secrets]
+# Written by tools/quickstart.sh: one Fernet key per line, the first one encrypts
+key_file = $STATE/secrets.keys
+CONF
+fi
 "$VENV/bin/solum-git-manage" --config-file "$CONFIG" db upgrade
 
 # Tenant commands (test_cmd, run_cmd) run in a bubblewrap sandbox. Only if a real

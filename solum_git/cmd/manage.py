@@ -11,8 +11,13 @@ from solum_git.db import migration
 
 
 def _upgrade(conf):
+    from solum_git.common import secretbox
     db = db_api.Database(conf.database.connection)
-    migration.upgrade(db.engine, conf.command.revision)
+    try:
+        migration.upgrade(db.engine, conf.command.revision, conf)
+    except secretbox.NoKey as e:
+        print('database at %s: %s' % (migration.version(db.engine), e), file=sys.stderr)
+        return 1
     print('database at %s' % migration.version(db.engine))
 
 
@@ -24,6 +29,7 @@ def _version(conf):
 def _stacks(conf):
     """stacks list|stop|start: one line per stack, exit 1 if any failed."""
     from solum_git import bootstrap
+    from solum_git.common import secretbox
     from solum_git.engine import servers
     root = bootstrap.build(conf, with_engine=False)
     args = conf.command
@@ -33,7 +39,7 @@ def _stacks(conf):
         return 2
     failed = 0
     try:
-        stacks = servers.select(root.db, root.provisioner, uuids)
+        stacks = servers.select(root.db, root.provisioner, secretbox.SecretBox(conf), uuids)
         for stack in stacks:
             try:
                 if args.stacks_command == 'stop':
@@ -57,7 +63,8 @@ def _stacks(conf):
             except Exception as e:  # one stack's failure must not hide the others
                 print('%s: %s' % (stack.uuid, e), file=sys.stderr)
                 failed += 1
-    except (servers.ServerOpError, NotImplementedError) as e:
+    except (servers.ServerOpError, NotImplementedError, secretbox.NoKey,
+            secretbox.Undecryptable) as e:
         print(str(e), file=sys.stderr)
         return 1
     finally:
@@ -91,9 +98,10 @@ def _secrets(conf):
 
 
 def _rotate_all(db, box):
-    """Every trigger's secrets under the first key, in one transaction (a token no
-    key opens changes nothing: Undecryptable); how many."""
+    """Every trigger's secrets and stack's private keys under the first key, in one
+    transaction (a token no key opens changes nothing: Undecryptable); how many."""
     from solum_git.db import models
+    from solum_git.db import stack_keys
     import sqlalchemy as sa
     count = 0
     with db.writer() as session:
@@ -103,6 +111,11 @@ def _rotate_all(db, box):
                 row.config = dict(row.config, secrets={
                     name: box.rotate(token) for name, token in sealed.items()})
                 count += len(sealed)
+        for row in session.execute(sa.select(models.Stack)).scalars().all():
+            for name in stack_keys.COLUMNS:
+                if getattr(row, name):
+                    setattr(row, name, box.rotate(getattr(row, name)))
+                    count += 1
     return count
 
 
@@ -122,7 +135,8 @@ def _add_commands(subparsers):
                                    'sandbox, as runs do; exit 1 if it cannot')
     check.set_defaults(func=_sandbox_check)
 
-    secrets = subparsers.add_parser('secrets', help="local triggers' config.secrets")
+    secrets = subparsers.add_parser('secrets', help="local triggers' config.secrets and "
+                                    "stacks' private keys")
     secrets_sub = secrets.add_subparsers(dest='secrets_command')
     secrets_sub.required = True
     secrets_sub.add_parser('new-key', help='print a new Fernet key for [secrets] '

@@ -38,6 +38,7 @@ def protect(conf):
             # own code sets what lies below
             _strip(path, 0o066)
     _tree(os.path.join(state, 'admin'))
+    _tree(os.path.join(state, 'apps'))   # the local runner's app states
     for path in _sqlite_files(conf.database.connection):
         _strip(path, 0o077)
     for path in _config_files(conf):

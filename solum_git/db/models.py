@@ -170,6 +170,18 @@ class Quota(_Timestamps, Base):
     repo_size_mb = sa.Column(sa.Integer, nullable=True)
 
 
+class UserQuotaLock(Base):
+    """A row per user to count the user's keys under (keys_per_user): a user has no
+    row of its own to lock. Made the first time, never changed."""
+    __tablename__ = 'user_quota_locks'
+    __table_args__ = (
+        sa.UniqueConstraint('user_id', name='uniq_user_quota_locks0user_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = sa.Column(sa.String(64), nullable=False)
+
+
 class DeployToken(_Timestamps, Base):
     """A credential for git over HTTP to exactly one repo (R or RW); stored hashed."""
     __tablename__ = 'deploy_tokens'

@@ -22,6 +22,7 @@ from solum_git.backups import base as store_base
 from solum_git.backups import chain as chain_mod
 from solum_git.common import states
 from solum_git.db import models
+from solum_git.db import stack_keys
 from solum_git.engine import repair
 from solum_git.engine import service
 from solum_git.gitolite import admin
@@ -127,7 +128,7 @@ class BackupWorker(service.Worker):
             if stack is None or stack.status != states.StackStatus.ACTIVE \
                     or not stack.ssh_host_keys:
                 return 0
-            stack = _plain(stack)
+            stack = stack_keys.snapshot(self.engine.box, stack)
             query = sa.select(
                 models.Repo.id, models.Repo.uuid, models.Repo.name, models.Repo.project_id
             ).where(models.Repo.stack_id == stack_id,
@@ -352,9 +353,3 @@ def admin_client(engine: service.Engine, stack: Any,
         os.path.join(engine.conf.state_path, 'admin', stack.uuid), stack.ssh_host,
         stack.ssh_port, stack.ssh_user, stack.admin_private_key,
         (stack.ssh_host_keys or '').splitlines(), mux=mux)
-
-
-def _plain(row):
-    import types
-    return types.SimpleNamespace(**{c.name: getattr(row, c.name)
-                                    for c in row.__table__.columns})

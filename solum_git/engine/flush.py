@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from solum_git.common import states
 from solum_git.db import models
+from solum_git.db import stack_keys
 from solum_git.engine import service
 
 LOG = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class FlushWorker(service.Worker):
             if not self.engine.owns(stack):
                 continue    # its owner on the ring flushes it
             try:
-                self.flush(stack)
+                self.flush(stack_keys.snapshot(self.engine.box, stack))
             except Exception:
                 LOG.exception('stack %s: spool flush failed', stack.uuid)
         return False

@@ -29,6 +29,7 @@ from solum_git.common import states
 from solum_git.common import urls
 from solum_git.db import api as db_api
 from solum_git.db import models
+from solum_git.db import stack_keys
 from solum_git.engine import sandbox_uids
 from solum_git.engine import service
 from solum_git.engine import solum_tokens
@@ -213,7 +214,7 @@ class RunWorker(service.Worker):
         path = self.engine.provisioner.repo_path(stack, repo_name)
         if path and os.path.isdir(path):
             return source_mod.Source(path)
-        ssh = gitssh.Ssh.for_stack(stack)
+        ssh = gitssh.Ssh.for_stack(stack_keys.snapshot(self.engine.box, stack))
         if ssh is None:
             return None
         return source_mod.Source(ssh.repo_url(repo_name), ssh.env(), ssh)

@@ -5,14 +5,15 @@ besides deleting a stack to stop them: each works under the stack's lease,
 so no engine pass starts a server while it is being stopped.
 """
 import time
-import types
 from typing import Any, Iterable, List, Optional
 
 import sqlalchemy as sa
 
+from solum_git.common import secretbox
 from solum_git.common import states
 from solum_git.db import api as db_api
 from solum_git.db import models
+from solum_git.db import stack_keys
 from solum_git.engine import leases
 from solum_git.provisioners import base
 
@@ -23,20 +24,16 @@ class ServerOpError(Exception):
     """The operation could not be done for a stack; the text says why."""
 
 
-def _snapshot(row):
-    return types.SimpleNamespace(**{c.name: getattr(row, c.name)
-                                    for c in models.Stack.__table__.columns})
-
-
-def select(db: db_api.Database, provisioner: base.Provisioner,
+def select(db: db_api.Database, provisioner: base.Provisioner, box: secretbox.SecretBox,
            uuids: Optional[Iterable[str]] = None) -> List[Any]:
-    """The provisioner's stacks (all, or those of ``uuids``), oldest first."""
+    """The provisioner's stacks (all, or those of ``uuids``), oldest first, their
+    private keys opened with ``box``."""
     query = sa.select(models.Stack).where(
         models.Stack.provisioner == provisioner.name).order_by(models.Stack.id)
     if uuids:
         query = query.where(models.Stack.uuid.in_(list(uuids)))
     with db.reader() as session:
-        stacks = [_snapshot(r) for r in session.execute(query).scalars()]
+        stacks = [stack_keys.snapshot(box, r) for r in session.execute(query).scalars()]
     missing = sorted(set(uuids or ()) - {s.uuid for s in stacks})
     if missing:
         raise ServerOpError('no %s stack %s' % (provisioner.name, ', '.join(missing)))

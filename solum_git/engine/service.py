@@ -13,6 +13,7 @@ from typing import Any, Iterable, Optional
 
 from oslo_config import cfg
 
+from solum_git.common import secretbox
 from solum_git.db import api as db_api
 from solum_git.engine import leases
 from solum_git.engine import ownership
@@ -81,6 +82,8 @@ class Engine:
         self.db = db
         self.provisioner = provisioner
         self.backup_store = backup_store
+        # the stacks' private keys are sealed under [secrets]: no key, no engine (NoKey)
+        self.box = secretbox.SecretBox(conf)
         # who holds a lease: host, machine, pid and start time (leases.py)
         self.engine_id = leases.holder_id()
         self.stopping = threading.Event()

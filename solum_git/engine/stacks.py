@@ -25,6 +25,7 @@ from solum_git.common import states
 from solum_git.common import urls
 from solum_git.db import api as db_api
 from solum_git.db import models
+from solum_git.db import stack_keys
 from solum_git.engine import credentials
 from solum_git.engine import renames
 from solum_git.engine import repair
@@ -53,11 +54,6 @@ def _tell(session, action, stack, status, reason):
     db_api.tell(session, events.news(action, 'stack', stack.uuid, stack.project_id,
                                      provisioner=stack.provisioner, status=status,
                                      status_reason=reason))
-
-
-def _snapshot(row):
-    return types.SimpleNamespace(**{c.name: getattr(row, c.name)
-                                    for c in models.Stack.__table__.columns})
 
 
 class StackWorker(service.Worker):
@@ -208,13 +204,16 @@ class StackWorker(service.Worker):
                 self._busy.discard(stack_id)
             self._wake.set()
 
+    def _snapshot(self, row):
+        return stack_keys.snapshot(self.engine.box, row)
+
     # -- converging one stack --------------------------------------------------------
     def converge(self, stack_id: int) -> None:
         with self.db.reader() as session:
             row = session.get(models.Stack, stack_id)
             if row is None:
                 return
-            stack = _snapshot(row)
+            stack = self._snapshot(row)
         if stack.status == StackStatus.DELETING:
             return self._delete(stack)
         asked = stack.resync_requested      # requests made after this are for a next pass
@@ -523,11 +522,11 @@ class StackWorker(service.Worker):
                 sa.update(models.Stack)
                 .where(models.Stack.id == stack.id,
                        models.Stack.admin_private_key.is_(None))
-                .values(admin_private_key=admin.generate_key(),
+                .values(admin_private_key=self.engine.box.seal(admin.generate_key()),
                         updated_at=models.Stack.updated_at)
                 .execution_options(synchronize_session=False))
         with self.db.reader() as session:
-            return _snapshot(session.get(models.Stack, stack.id))
+            return self._snapshot(session.get(models.Stack, stack.id))
 
     def _ensure_host_key(self, stack):
         """The server's SSH host key, made here once, for a provisioner that takes it."""
@@ -539,10 +538,11 @@ class StackWorker(service.Worker):
                 sa.update(models.Stack)
                 .where(models.Stack.id == stack.id,
                        models.Stack.ssh_host_private_key.is_(None))
-                .values(ssh_host_private_key=private, updated_at=models.Stack.updated_at)
+                .values(ssh_host_private_key=self.engine.box.seal(private),
+                        updated_at=models.Stack.updated_at)
                 .execution_options(synchronize_session=False))
         with self.db.reader() as session:
-            return _snapshot(session.get(models.Stack, stack.id))
+            return self._snapshot(session.get(models.Stack, stack.id))
 
     def _ensure_http_port(self, stack):
         """A stack made before the HTTP front gets its port (local stacks)."""
@@ -552,7 +552,7 @@ class StackWorker(service.Worker):
             row = session.get(models.Stack, stack.id)
             self.provisioner.reserve_http(session, row)
             session.flush()
-            return _snapshot(row)
+            return self._snapshot(row)
 
     def _ensure_tls(self, stack):
         """A CA and a certificate for the server's address (remote servers)."""
@@ -563,7 +563,7 @@ class StackWorker(service.Worker):
             return stack
         with self.db.writer() as session:
             session.execute(sa.update(models.Stack).where(models.Stack.id == stack.id)
-                            .values(**values)
+                            .values(**stack_keys.sealed(self.engine.box, values))
                             .execution_options(synchronize_session=False))
         LOG.info('stack %s: new HTTPS certificate for %s', stack.uuid, stack.ssh_host)
         for field, value in values.items():
@@ -604,7 +604,7 @@ class StackWorker(service.Worker):
                 session.execute(sa.update(models.Stack)
                                 .where(models.Stack.id == stack.id,
                                        models.Stack.status != StackStatus.DELETING)
-                                .values(**values)
+                                .values(**stack_keys.sealed(self.engine.box, values))
                                 .execution_options(synchronize_session=False))
             for field, value in values.items():
                 setattr(stack, field, value)
@@ -667,7 +667,8 @@ class StackWorker(service.Worker):
     def _set_error(self, stack_id, reason):
         with self.db.writer() as session:
             row = session.get(models.Stack, stack_id)
-            before = _snapshot(row) if row is not None else None
+            # no keys: a stack whose keys no [secrets] key opens still shows its error
+            before = stack_keys.snapshot(None, row) if row is not None else None
             changed = session.execute(sa.update(models.Stack)
                                       .where(models.Stack.id == stack_id,
                                              models.Stack.status != StackStatus.DELETING)

@@ -30,6 +30,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 from oslo_config import cfg
 
 from solum_git.common import applog
+from solum_git.common import secretbox
 from solum_git.common import states
 from solum_git.pipelines import base
 from solum_git.pipelines import health
@@ -157,14 +158,21 @@ class App:
             self.confined.kill()
 
     def state(self) -> dict[str, Any]:
-        """What another engine process needs to stop it, or a restarted one to restore it."""
+        """What another engine process needs to stop it, or a restarted one to restore
+        it: the env without the trigger's secrets, those sealed (``secrets``)."""
         launch = self.confined.launch if self.confined is not None else None
         proc = self.proc
+        secret = {name: self.env[name] for name in self.secret_names if name in self.env}
+        sealed = {}
+        if secret:
+            box = secretbox.SecretBox(self.runner.conf)
+            sealed = {name: box.seal(value) for name, value in secret.items()}
         return {'pid': proc.pid if proc is not None else None,
                 'sandbox_pid': getattr(launch, 'sandbox_pid', None),
                 'port': self.port, 'run_uuid': self.run_uuid, 'work_dir': self.work_dir,
-                'box': self.box, 'command': self.command, 'env': self.env, 'uid': self.uid,
-                'secret_names': self.secret_names}
+                'box': self.box, 'command': self.command, 'uid': self.uid,
+                'env': {k: v for k, v in self.env.items() if k not in secret},
+                'secrets': sealed, 'secret_names': self.secret_names}
 
 
 class LocalRunner(base.Pipeline):
@@ -409,6 +417,7 @@ class LocalRunner(base.Pipeline):
 
     def _save(self, app):
         os.makedirs(self.apps_dir, mode=0o700, exist_ok=True)
+        os.chmod(self.apps_dir, 0o700)  # no tenant uid lists or reads it, whatever made it
         path = self._state_path(app.trigger_uuid)
         fd = os.open(path + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, 'w') as f:
@@ -455,8 +464,14 @@ class LocalRunner(base.Pipeline):
         # served by another engine process on this machine, or nothing to restore
         if running or 'command' not in state or not _has_box(state):
             return
+        try:
+            # a state written before the secrets were sealed has them in env
+            env = dict(state['env'], **secretbox.open_all(self.conf, state.get('secrets')))
+        except (secretbox.NoKey, secretbox.Undecryptable) as e:
+            LOG.warning('app of trigger %s not restored: config.secrets: %s', trigger_uuid, e)
+            return
         app = App(self, trigger_uuid, state['run_uuid'], state['command'],
-                  state['work_dir'], _state_box(state), state['env'], state['port'], uid,
+                  state['work_dir'], _state_box(state), env, state['port'], uid,
                   keep_log=True, secret_names=state.get('secret_names') or ())
         app.log.note('restoring the app of run %s on port %d' % (app.run_uuid, app.port))
         self.sandbox.hand_over(app.box, uid)

@@ -9,6 +9,7 @@ from solum_git.common import events
 from solum_git.common import exception
 from solum_git.common import sshkey
 from solum_git.common import validation
+from solum_git.db import api as db_api
 from solum_git.db import models
 from solum_git.services import audit
 from solum_git.services import base
@@ -48,8 +49,13 @@ class KeyService(base.Service):
         name = validation.text(name, 'name', 255) or key.comment or key.type
         if not name.strip():
             raise exception.InvalidInput('name', 'must not be empty')
-        try:
+
+        # two first keys of one user at once may deadlock on MariaDB: run again whole
+        @db_api.retry_on_lock
+        def insert():
             with self.db.writer() as session:
+                # locked: two creates of one user count one after the other
+                quotas.lock_user(session, ctx.user_id)
                 if session.execute(sa.select(models.DeployKey.id).where(
                         models.DeployKey.fingerprint == key.fingerprint)).first():
                     raise db_exc.DBDuplicateEntry()
@@ -64,8 +70,9 @@ class KeyService(base.Service):
                 session.flush()
                 audit.by(session, ctx, events.KEY_CREATE, 'key', row.uuid,
                          fingerprint=row.fingerprint, name=name)
-                view = views.key(row)
-                changed = stacks.bump_for_user(session, ctx.user_id)
+                return views.key(row), stacks.bump_for_user(session, ctx.user_id)
+        try:
+            view, changed = insert()
         except db_exc.DBDuplicateEntry:
             raise exception.Conflict('public_key: a key with fingerprint %s is already '
                                      'registered' % key.fingerprint)

@@ -2,12 +2,19 @@
 
 Counted limits (repos, keys per user, triggers per repo) are checked here when
 something is created, inside the transaction that creates it: a refusal is a
-403 naming the quota and its limit. The repo size is the git server's to
-enforce when a push arrives (solum_git/server/guard.py); its limit reaches the
-server with the rest of the stack's config.
+403 naming the quota and its limit. That transaction first locks the row the
+count belongs to (the project's stack, the repo, the user's ``lock_user``
+row), so concurrent creates count one after the other; first, because on
+MariaDB (REPEATABLE READ) a read before the lock would fix the snapshot the
+count then sees, without the row the creator before it committed.
+
+The repo size is the git server's to enforce when a push arrives
+(solum_git/server/guard.py); its limit reaches the server with the rest of
+the stack's config.
 """
 from typing import Any, Optional
 
+from oslo_db import exception as db_exc
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -41,6 +48,23 @@ def enforce(conf: Any, session: orm.Session, project_id: str, name: str, owner: 
         raise exception.Forbidden('quota %s: %s has %d %s, its limit is %d (ask an '
                                   'admin to raise it)' % (name, whose % owner, used,
                                                           what, found[name]))
+
+
+def lock_user(session: orm.Session, user_id: str) -> None:
+    """Hold the user's quota lock row (made the first time) to the end of the
+    transaction: the first statement of it (module docstring). Two first-time
+    makers on MariaDB may deadlock on it: run the transaction with
+    ``db_api.retry_on_lock``."""
+    lock = models.UserQuotaLock
+    held = sa.select(lock.id).where(lock.user_id == user_id).with_for_update()
+    if session.execute(held).first() is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(lock(user_id=user_id))
+    except db_exc.DBDuplicateEntry:
+        pass  # a concurrent create made it and holds it: wait for it
+    session.execute(held).first()
 
 
 def _limit(value: Any, field: str) -> Optional[int]:

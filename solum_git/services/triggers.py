@@ -179,11 +179,12 @@ class TriggerService(repos.RepoScoped):
             private = self.solum.make(ctx, repo_uuid, trigger_uuid, config)
         try:
             with audit.denials(self.db, ctx), self.db.writer() as session:
+                # locked first (services/quotas.py): two creates on one repo count
+                # one after the other
+                session.execute(sa.select(models.Repo.id).where(
+                    models.Repo.uuid == repo_uuid).with_for_update())
                 repo = self.repos.find(session, ctx, repo_uuid)
                 self.repos.authorize_owner(session, ctx, repo, 'trigger', 'create')
-                # locked: two creates on one repo count one after the other
-                session.execute(sa.select(models.Repo.id).where(
-                    models.Repo.id == repo.id).with_for_update())
                 quotas.enforce(self.conf, session, repo.project_id, 'triggers_per_repo',
                                repo.name, session.execute(
                                    sa.select(sa.func.count(models.Trigger.id)).where(

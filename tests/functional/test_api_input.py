@@ -147,8 +147,6 @@ def test_bad_member_input(alice, user, body, field):
         'V%d' % i: 'v' for i in range(65)}}}, 'config.env: at most 64 variables'),
     ({'type': 'local', 'config': {'run_cmd': 'x', 'env': {'A': 'a'}, 'secrets': {
         'A': 'b'}}}, 'config.secrets.A: is in config.env too'),
-    ({'type': 'local', 'config': {'run_cmd': 'x', 'secrets': {'TOKEN': 's'}}},
-     'config.secrets: this service has no key for secrets'),
     ({'type': 'local', 'config': {'run_cmd': 'x', 'health_path': 'health'}},
      'config.health_path: must be a URL path starting with /'),
     ({'type': 'local', 'config': {'run_cmd': 'x', 'health_timeout': 0}},
@@ -167,6 +165,21 @@ def test_bad_trigger_input(alice, body, field):
     assert r.status_code == 400, r.text
     assert field in r.json()['faultstring']
     assert alice.get(repo['triggers_uri']).json() == []
+
+
+def test_an_api_with_no_secrets_key_keeps_no_secret(make_root, sqlite_url):
+    server = helpers.ThreadedApi(make_root(sqlite_url, secrets={'fernet_keys': []})).start()
+    try:
+        alice = helpers.Client(server.url, 'project-a', 'alice')
+        repo = alice.post(R, {'name': 'app'}).json()
+        r = alice.post(repo['triggers_uri'], {'type': 'local', 'config': {
+            'run_cmd': 'x', 'secrets': {'TOKEN': 's'}}})
+        assert r.status_code == 400, r.text
+        assert r.json()['faultstring'].startswith(
+            'config.secrets: this service has no key for secrets')
+        assert alice.get(repo['triggers_uri']).json() == []
+    finally:
+        server.stop()
 
 
 def test_webhook_secret_is_never_shown(alice):

@@ -356,10 +356,10 @@ def test_trigger_add_list_delete(cli):
     assert bad.returncode == 2 and 'must be NAME=VALUE' in bad.stderr
     assert cli.fails('trigger', 'add', 'hooked', '--type', 'local', '--run-cmd', 'app',
                      '--env', 'PORT=1').startswith('config.env.PORT: is reserved')
-    # this API has no [secrets] key: it keeps no secret
-    assert cli.fails('trigger', 'add', 'hooked', '--type', 'local', '--run-cmd', 'app',
-                     '--secret-env', 'TOKEN=x').startswith(
-                         'config.secrets: this service has no key for secrets')
+    # kept sealed under the API's [secrets] key, shown as a name only
+    sealed = cli.json('trigger', 'add', 'hooked', '--type', 'local', '--run-cmd', 'app',
+                      '--secret-env', 'TOKEN=x')
+    assert sealed['config']['secrets'] == {'TOKEN': '***'}
     assert cli.json('release', 'list', 'hooked') == []
     assert 'has no release' in cli.fails('app', 'log', 'hooked')
     assert local['branches'] == 'release/*'
@@ -371,7 +371,7 @@ def test_trigger_add_list_delete(cli):
     assert solum['config'] == {'app_id': 'app-1', 'actions': ['unittest', 'build']}
     listed = cli.json('trigger', 'list', 'hooked')
     assert {t['uuid'] for t in listed} == {local['uuid'], hook['uuid'], solum['uuid'],
-                                           deploy['uuid']}
+                                           deploy['uuid'], sealed['uuid']}
     table = cli.run('trigger', 'list', 'hooked').stdout
     assert "test_cmd='make test'" in table
     cli.run('trigger', 'delete', 'hooked', hook['uuid'])

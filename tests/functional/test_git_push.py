@@ -74,3 +74,21 @@ def test_default_branch_is_what_a_clone_checks_out(api, tmp_path):
     done, third = alice.clone(repo['git_url'])
     assert done.returncode == 0, done.stderr
     assert alice.git('rev-parse', '--abbrev-ref', 'HEAD', cwd=third).stdout.strip() == 'release'
+
+
+def test_a_push_works_while_the_database_keeps_no_private_key_in_clear(api, tmp_path):
+    alice = gitserver.Dev(api, tmp_path, 'project-k', 'alice')
+    repo = alice.wait_active(alice.create_repo('app'))
+    alice.pin()
+    done, work = alice.clone(repo['git_url'])
+    assert done.returncode == 0, done.stderr
+    commit = alice.commit(work, 'first commit')
+    done = alice.push(work)
+    assert done.returncode == 0, done.stderr
+    assert '%s\trefs/heads/main' % commit in alice.ls_remote(repo['git_url']).stdout
+    # what a dump of the database gives: the keys are there, sealed
+    row = api.stack_row('project-k')
+    assert row['admin_private_key'] and row['ssh_host_private_key']
+    assert row['admin_private_key'].startswith('gAAAAA')
+    dumped = '\n'.join(str(row[name]) for name in row.keys())
+    assert 'PRIVATE KEY' not in dumped

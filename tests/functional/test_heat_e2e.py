@@ -3,7 +3,9 @@ asks the fake cloud for the project's git server over Heat's API; the cloud boot
 the template's user_data (the real bootstrap) in a namespace VM; then key, repo,
 ACTIVE, git push with StrictHostKeyChecking=yes, signed hook callback, local run.
 """
+import contextlib
 import re
+import sqlite3
 import subprocess
 import types
 
@@ -90,6 +92,19 @@ def test_https_clone_with_a_deploy_token_trusting_only_the_stacks_ca(e2e):
     except AssertionError:
         raise AssertionError('HTTPS clone failed: %s' % last)
     assert '%s\trefs/heads/main' % e2e.commit in listed
+
+
+def test_the_database_keeps_the_stacks_private_keys_sealed(e2e):
+    path = e2e.api.connection[len('sqlite:///'):]
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.row_factory = sqlite3.Row
+        row = db.execute('SELECT * FROM stacks WHERE uuid = ?',
+                         (e2e.stack['uuid'],)).fetchone()
+    # the engine made all four (the VM booted with its host key, HTTPS served)
+    for name in ('admin_private_key', 'ssh_host_private_key', 'http_ca_key',
+                 'http_tls_key'):
+        assert row[name] and row[name].startswith('gAAAAA'), name
+    assert 'PRIVATE KEY' not in '\n'.join(str(row[name]) for name in row.keys())
 
 
 def test_deleting_the_stack_deletes_the_heat_stack(e2e):

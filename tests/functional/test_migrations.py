@@ -68,3 +68,53 @@ def test_manage_db_upgrade_and_version(tmp_path, sqlite_url):
     api.manage('db', 'upgrade')
     out = api.manage('db', 'version').stdout.strip()
     assert out and out != 'none' and 'none' not in out
+
+
+def test_upgrade_seals_the_stacks_private_keys_and_a_new_first_key_still_opens_them(
+        db_url, tmp_path):
+    from cryptography import fernet
+
+    from solum_git.cmd import manage
+    from solum_git.common import secretbox
+    from solum_git.db import stack_keys
+    from solum_git.gitolite import admin
+    from solum_git.provisioners import hostkeys
+
+    old_key, new_key = secretbox.new_key(), secretbox.new_key()
+    admin_key, host_key = admin.generate_key(), hostkeys.generate()[0]
+    db = db_api.Database(db_url)
+    try:
+        migration.upgrade(db.engine, '0010')
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO stacks (uuid, name, project_id, user_id, provisioner, status, "
+                "hook_secret, admin_private_key, ssh_host_private_key, config_version, "
+                "applied_version, resync_requested, resync_done, created_at) VALUES "
+                "('u1', 'n', 'p', 'u', 'local', 'ACTIVE', 'h', :a, :k, 1, 1, 0, 0, "
+                "CURRENT_TIMESTAMP)"), {'a': admin_key, 'k': host_key})
+        # no key to seal them with: nothing changes, the upgrade says why
+        try:
+            migration.upgrade(db.engine)
+            raise AssertionError('upgraded without a [secrets] key')
+        except secretbox.NoKey as e:
+            assert 'fernet_keys' in str(e)
+        assert migration.version(db.engine) == '0010'
+        conf = helpers.make_conf(tmp_path / 'state', db_url,
+                                 secrets={'fernet_keys': [old_key]})
+        migration.upgrade(db.engine, conf=conf)
+        with db.reader() as session:
+            row = session.execute(sa.select(models.Stack)).scalar_one()
+            stored = (row.admin_private_key, row.ssh_host_private_key)
+            assert not any('PRIVATE KEY' in value for value in stored)
+            # rotation: a new key first, the old one after, opens the old rows
+            conf.set_override('fernet_keys', [new_key, old_key], group='secrets')
+            plain = stack_keys.snapshot(secretbox.SecretBox(conf), row)
+        assert (plain.admin_private_key, plain.ssh_host_private_key) == (admin_key,
+                                                                         host_key)
+        assert manage._rotate_all(db, secretbox.SecretBox(conf)) == 2
+        with db.reader() as session:
+            row = session.execute(sa.select(models.Stack)).scalar_one()
+            assert fernet.Fernet(new_key.encode()).decrypt(
+                row.admin_private_key.encode()).decode() == admin_key
+    finally:
+        db.dispose()

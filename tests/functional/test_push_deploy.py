@@ -5,7 +5,9 @@ Plain bare repos whose post-receive runs the real hook shim line; the API on
 real HTTP; the engine's run worker executing the local pipeline in its sandbox.
 """
 import hashlib
+import json
 import os
+import pathlib
 import re
 import subprocess
 import threading
@@ -365,6 +367,7 @@ def test_an_engine_restart_keeps_the_rolled_back_release_serving(tmp_path):
 # it can see, the service's state and config, the key file, the database
 HUNT = r'''for f in /proc/[0-9]*/environ; do tr '\0' '\n' < "$f"; done 2>&1 | sort -u
 cat %(state)s/apps/*.json 2>&1
+cat %(app_state)s 2>&1 || echo "no app state: $?"
 cat %(key_file)s 2>&1
 ls %(state)s/runs 2>&1
 grep -r API_TOKEN %(tmp)s 2>&1 | head -5
@@ -381,13 +384,18 @@ def test_another_trigger_or_project_cannot_reach_a_secret(tmp_path):
     try:
         alice = env.client()
         repo = env.make_repo(alice, 'web')
-        alice.post('/v1/infrastructure/repos/%s/triggers' % repo['uuid'], json={
+        trigger = alice.post('/v1/infrastructure/repos/%s/triggers' % repo['uuid'], json={
             'type': 'local', 'config': {'run_cmd': 'exec python3 app.py',
-                                        'secrets': {'API_TOKEN': SECRET}}})
+                                        'secrets': {'API_TOKEN': SECRET}}}).json()
         tree = pushenv.WorkTree(tmp_path / 'wt', repo['bare'])
         served, _lines = push(tree, alice, {'app.py': APP, 'version.txt': 'v1'}, 'v1')
         assert demo_app.answer(served['app_url'], '/') == 'v1 None %s' % DIGEST
-        hunt = HUNT % {'state': env.conf.state_path, 'key_file': key_file, 'tmp': tmp_path}
+        # the app's state on the engine's disk: private, and the secret only sealed
+        app_state = pathlib.Path(env.conf.state_path) / 'apps' / ('%s.json' % trigger['uuid'])
+        kept = json.loads(app_state.read_text())
+        modes = (app_state.stat().st_mode & 0o777, app_state.parent.stat().st_mode & 0o777)
+        hunt = HUNT % {'state': env.conf.state_path, 'key_file': key_file, 'tmp': tmp_path,
+                       'app_state': app_state}
         logs = {}
         for project, name in (('project-a', 'sibling'), ('project-m', 'mallory')):
             client = env.client(project=project, user='dev-' + name)
@@ -401,9 +409,15 @@ def test_another_trigger_or_project_cannot_reach_a_secret(tmp_path):
             logs[name] = client.get(run['log_uri']).text
     finally:
         env.stop()
+    assert modes == (0o600, 0o700)
+    assert SECRET not in app_state.read_text() and 'API_TOKEN' not in kept['env']
+    assert fernet.Fernet(KEY.encode()).decrypt(
+        kept['secrets']['API_TOKEN'].encode()).decode() == SECRET
     for name, log in logs.items():
         assert SECRET not in log, (name, log)
         assert 'API_TOKEN' not in log, (name, log)
+        # it asked for the other trigger's app state by its path, and got nothing
+        assert 'no app state: 1' in log, log
         # it did look: its own environment is in its log
         assert 'SOLUM_GIT_REPO=%s' % name in log, log
 

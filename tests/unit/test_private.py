@@ -34,3 +34,14 @@ def test_config_files_lose_group_and_other_bits_but_a_device_or_fifo_keeps_its_m
     assert _mode(fifo) == 0o666
     assert _mode(os.devnull) == 0o666
     assert _mode(tmp_path / 'state') in (0o700, 0o711)
+
+
+def test_app_states_an_older_version_left_readable_become_the_services_alone(tmp_path):
+    apps = tmp_path / 'state' / 'apps'
+    apps.mkdir(parents=True)
+    state = apps / 'trigger.json'
+    state.write_text('{}')
+    apps.chmod(0o755)
+    state.chmod(0o644)
+    private.protect(_conf(tmp_path, []))
+    assert (_mode(apps), _mode(state)) == (0o700, 0o600)
