@@ -65,10 +65,16 @@ def world(tmp_path_factory):
             receiver.server.server_close()
 
 
+def _app(world):
+    """The module's repo 'app', made by whichever test of this worker needs it first."""
+    if 'repo' not in world:
+        world['repo'] = world['dev'].wait_active(world['dev'].create_repo('app'), timeout=BOOT)
+    return world['repo']
+
+
 def test_a_cast_from_the_api_reaches_a_separate_engine_well_within_its_poll(world):
     dev, api = world['dev'], world['api']
-    repo = dev.wait_active(dev.create_repo('app'), timeout=BOOT)
-    world['repo'] = repo
+    repo = _app(world)
     took = []
     for user, permission in (('bob', 'RW'), ('carol', 'R'), ('bob', 'R')):
         started = time.monotonic()
@@ -82,7 +88,7 @@ def test_a_cast_from_the_api_reaches_a_separate_engine_well_within_its_poll(worl
 
 def test_notifications_of_repo_create_push_and_run_end_reach_a_listener(world):
     dev, listener, receiver = world['dev'], world['listener'], world['receiver']
-    repo = world.get('repo') or dev.wait_active(dev.create_repo('app'), timeout=BOOT)
+    repo = _app(world)
     r = dev.api.post('/v1/infrastructure/repos/%s/triggers' % repo['uuid'], json={
         'type': 'webhook', 'config': {'url': receiver.url,
                                       'secret': test_push_webhook.SECRET}})
@@ -197,7 +203,7 @@ def test_a_rolled_back_transaction_tells_the_bus_nothing(world, tmp_path):
 
 def test_with_rabbitmq_gone_the_api_answers_at_once_and_the_poll_applies(world):
     dev, api, vhost = world['dev'], world['api'], world['vhost']
-    repo = world.get('repo') or dev.wait_active(dev.create_repo('app'), timeout=BOOT)
+    repo = _app(world)
     vhost.down()
     try:
         answers = []
