@@ -14,21 +14,24 @@ tests/functional/cluster.py and local git servers:
 3. idle database load: 4 engines (3 processes and one in this process) and
    nothing to do; transactions per second per engine (PostgreSQL's
    pg_stat_database for the database) and statements per second of one engine
-   (a SQLAlchemy event in this process), at ``[engine] poll_interval`` 0.2 s
-   (today's default), 5 s and 10 s (defaults once casts wake engines);
+   (a SQLAlchemy event in this process, by thread), at ``[engine]
+   poll_interval`` 5 s and 10 s (the default: casts wake the engines);
 4. API list p95 with 16 clients, 1 vs 4 workers: bench/api_workers.py's run.
 
     .venv/bin/python bench/scaleout.py                      # PostgreSQL, all four
     .venv/bin/python bench/scaleout.py --only failover --trials 5
 """
 import argparse
+import collections
 import concurrent.futures
 import os
 import pathlib
+import re
 import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -152,10 +155,12 @@ def idle_load(backend, poll_interval, seconds):
             conf = helpers.make_conf(pathlib.Path(tmp) / 'state', world.connection,
                                      config_file=world.apis[0].config)
             counted = bootstrap.build(conf, with_engine=True)
-            statements = [0]
+            statements = collections.Counter()
 
             def count(*_args):
-                statements[0] += 1
+                # by thread: the worker's loop (solum-git-stacks), its pool
+                # (solum-git-stack_0), the coordination thread...
+                statements[re.sub(r'_\d+$', '', threading.current_thread().name)] += 1
             sa.event.listen(counted.db.engine, 'before_cursor_execute', count)
             counted.engine.start()
             try:
@@ -167,15 +172,17 @@ def idle_load(backend, poll_interval, seconds):
                     return world.rows('SELECT xact_commit + xact_rollback AS n FROM '
                                       'pg_stat_database WHERE datname = :name',
                                       name=name)[0]['n']
-                before, statements[0] = transactions(), 0
+                before = transactions()
+                statements.clear()
                 time.sleep(seconds)
-                done, after = statements[0], transactions()
+                done, after = dict(statements), transactions()
             finally:
                 counted.engine.stop()
                 counted.db.dispose()
             # four engines, all idle, one configuration; less this process's SELECTs
             return ((after - before - 2) / seconds / (len(world.engines) + 1),
-                    done / seconds)
+                    sum(done.values()) / seconds,
+                    {name: n / seconds for name, n in sorted(done.items())})
 
 
 def main(argv=None):
@@ -186,10 +193,14 @@ def main(argv=None):
     parser.add_argument('--projects', type=int, default=50)
     parser.add_argument('--trials', type=int, default=3)
     parser.add_argument('--idle-seconds', type=float, default=60)
+    parser.add_argument('--poll', type=float, action='append',
+                        help='[engine] poll_interval of an idle run (repeat; '
+                             'default: 5 and 10, the default)')
     parser.add_argument('--only', action='append',
                         choices=['create', 'failover', 'idle', 'api'])
     args = parser.parse_args(argv)
     only = set(args.only or ['create', 'failover', 'idle', 'api'])
+    args.poll = args.poll or [5.0, 10.0]
     print('%s; %d CPUs, load average %.2f'
           % (args.backend, os.cpu_count(), os.getloadavg()[0]))
     if 'create' in only:
@@ -213,10 +224,14 @@ def main(argv=None):
                       statistics.median(base), len(found)))
             sys.stdout.flush()
     if 'idle' in only and args.backend == 'postgresql':
-        for interval in (0.2, 5.0, 10.0):
-            rate, statements = idle_load(args.backend, interval, args.idle_seconds)
+        for interval in args.poll:
+            rate, statements, by_thread = idle_load(args.backend, interval,
+                                                    args.idle_seconds)
             print('idle, poll_interval %4.1f s: %.2f DB transactions/s per engine; '
-                  '%.2f statements/s for one engine' % (interval, rate, statements))
+                  '%.2f statements/s for one engine (%s); load average %.2f' % (
+                      interval, rate, statements,
+                      ', '.join('%s %.2f' % kv for kv in by_thread.items()),
+                      os.getloadavg()[0]))
             sys.stdout.flush()
     if 'api' in only:
         for workers in (1, 4):

@@ -87,16 +87,22 @@ class Engine:
         # who holds a lease: host, machine, pid and start time (leases.py)
         self.engine_id = leases.holder_id()
         self.stopping = threading.Event()
+        self.workers = [cls(self) for cls in worker_classes]
         self.ownership = ownership.load(
             conf, self.engine_id,
-            provisioner.engine_host() if provisioner.host_bound else None)
-        self.workers = [cls(self) for cls in worker_classes]
+            provisioner.engine_host() if provisioner.host_bound else None,
+            on_change=self._rebalanced)
 
     # -- which stacks are this engine's ------------------------------------------------
     def owns(self, stack: Any) -> bool:
         """Whether the ring gives this engine ``stack`` (a row: uuid, ssh_host...)."""
-        host = self.provisioner.stack_host(stack) if self.provisioner.host_bound else None
-        return self.ownership.owns(stack.uuid, host)
+        return self.ownership.owns(stack.uuid, ownership.ring_of(self.provisioner, stack))
+
+    def _rebalanced(self) -> None:
+        """The rings changed: stacks (and their runs) this engine now owns are
+        looked at now, not after a poll."""
+        for worker in self.workers:
+            worker.wake()
 
     def claim_stack(self, stack_id: int) -> bool:
         """The stack's tooz lock, then its lease row; True if both are taken."""

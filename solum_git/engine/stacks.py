@@ -117,34 +117,47 @@ class StackWorker(service.Worker):
         return False
 
     def _candidates(self, now, busy):
-        """Stack ids worth a look, most urgent first."""
+        """Stack ids worth a look, most urgent first.
+
+        One statement per pass: the stacks with work pending or, when the drift
+        scan is due (every ``SCAN_SECONDS``, never more often than the poll),
+        every stack of this provisioner, each with whether work is pending and
+        whether one of its repos is in ERROR.
+        """
         stack = models.Stack
+        pending = sa.or_(stack.applied_version < stack.config_version,
+                         stack.resync_done < stack.resync_requested,
+                         stack.status.in_([StackStatus.BUILDING, StackStatus.DELETING]))
         where = sa.select(stack.id, stack.uuid, stack.ssh_host).where(
-            stack.provisioner == self.provisioner.name)
+            stack.provisioner == self.provisioner.name).order_by(stack.id)
+        # a pass woken at the poll's end comes a hair early for a scan of the same period
+        scan = (now - self._last_scan >= max(SCAN_SECONDS, self.interval) - 0.05
+                or self._dead_servers)
         with self.db.reader() as session:
-            pending = session.execute(where.where(
-                sa.or_(stack.applied_version < stack.config_version,
-                       stack.resync_done < stack.resync_requested,
-                       stack.status.in_([StackStatus.BUILDING, StackStatus.DELETING]))
-            ).order_by(stack.id)).all()
-            if now - self._last_scan >= SCAN_SECONDS or self._dead_servers:
+            if not scan:
+                pending_rows = session.execute(where.where(pending)).all()
+            else:
                 self._last_scan = now
-                rows = session.execute(where).all()
+                erroring = sa.exists().where(models.Repo.stack_id == stack.id,
+                                             models.Repo.status == RepoStatus.ERROR)
+                rows = session.execute(where.add_columns(
+                    pending.label('pending'), erroring.label('erroring'))).all()
+                pending_rows = [r for r in rows if r.pending]
                 interval = self.conf.engine.resync_interval
-                erroring = self._stacks_with_repos_in_error(session)
                 with self._lock:
                     self._where = {r.id: r for r in rows}
                     self._due = {r.id for r in rows
                                  if now - self._checked.get(r.id, -1e9) >= interval
                                  or r.uuid in self._dead_servers}
                     # repos another engine (or this one before a restart) left in ERROR
-                    for stack_id in erroring:
-                        self._repo_due.setdefault(stack_id, now)
+                    for r in rows:
+                        if r.erroring:
+                            self._repo_due.setdefault(r.id, now)
         with self._lock:
-            self._where.update((r.id, r) for r in pending)
+            self._where.update((r.id, r) for r in pending_rows)
             retry = {i for i, when in self._repo_due.items()
                      if when is not None and when <= now}
-            wanted = [r.id for r in pending] + sorted(self._due | retry)
+            wanted = [r.id for r in pending_rows] + sorted(self._due | retry)
             ready = []
             for stack_id in wanted:
                 if stack_id in busy or stack_id in ready:
@@ -157,13 +170,6 @@ class StackWorker(service.Worker):
                     continue
                 ready.append(stack_id)
         return ready
-
-    def _stacks_with_repos_in_error(self, session):
-        return session.execute(
-            sa.select(models.Repo.stack_id).distinct()
-            .join(models.Stack, models.Repo.stack_id == models.Stack.id)
-            .where(models.Repo.status == RepoStatus.ERROR,
-                   models.Stack.provisioner == self.provisioner.name)).scalars().all()
 
     def _claim(self, stack_id):
         """Take the stack's lock and lease, unless another live engine holds them."""
