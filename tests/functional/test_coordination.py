@@ -20,6 +20,7 @@ from solum_git.engine import leases
 from solum_git.engine import ownership
 from solum_git.engine import service
 from solum_git.engine import stacks
+from tests.functional import cluster
 from tests.functional import gitserver
 from tests.functional import test_git_lease
 
@@ -33,16 +34,8 @@ def backend(request, tmp_path):
     if request.param == 'file':
         yield 'file://%s' % (tmp_path / 'coordination')
         return
-    namespace = 'sgtest-%s' % uuid.uuid4().hex[:12]
-    client = redis.Redis(host='127.0.0.1', port=6379)
-    client.ping()       # no redis: the test fails, it is not skipped
-    try:
-        yield 'redis://127.0.0.1:6379?namespace=%s' % namespace
-    finally:
-        keys = list(client.scan_iter(match=namespace + '*'))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    with cluster.redis_backend() as url:
+        yield url
 
 
 @pytest.fixture
