@@ -16,7 +16,8 @@ tests/functional/cluster.py and local git servers:
    pg_stat_database for the database) and statements per second of one engine
    (a SQLAlchemy event in this process, by thread), at ``[engine]
    poll_interval`` 5 s and 10 s (the default: casts wake the engines);
-4. API list p95 with 16 clients, 1 vs 4 workers: bench/api_workers.py's run.
+4. API list p95 with 16 clients, 1 vs 4 workers, on SQLite and the chosen
+   server: bench/api_workers.py's run.
 
     .venv/bin/python bench/scaleout.py                      # PostgreSQL, all four
     .venv/bin/python bench/scaleout.py --only failover --trials 5
@@ -234,12 +235,13 @@ def main(argv=None):
                       os.getloadavg()[0]))
             sys.stdout.flush()
     if 'api' in only:
-        for workers in (1, 4):
-            with tempfile.TemporaryDirectory(prefix='sg-bench-') as tmp:
-                result = api_workers.bench(args.backend, workers, 16, 20.0,
-                                           pathlib.Path(tmp))
-            print(api_workers.report(result, 16))
-            sys.stdout.flush()
+        for backend in ('sqlite', args.backend):
+            for workers in (1, 4):
+                with tempfile.TemporaryDirectory(prefix='sg-bench-') as tmp:
+                    result = api_workers.bench(backend, workers, 16, 20.0,
+                                               pathlib.Path(tmp))
+                print(api_workers.report(result, 16))
+                sys.stdout.flush()
     print('load average at the end: %.2f' % os.getloadavg()[0])
     return 0
 

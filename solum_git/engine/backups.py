@@ -115,9 +115,11 @@ class BackupWorker(service.Worker):
                     # most looks find every repo covered: that needs no claim
                     if not self.look(stack_id):
                         continue
-                if not self.engine.claim_stack(stack_id):
+                if not self.engine.claim_stack(stack_id, waiter=self):
+                    # the stack worker has it: woken when it is done (this
+                    # engine's), else at the next pass
                     with self._lock:
-                        self._pending.add(stack_id)   # the stack worker has it: soon
+                        self._pending.add(stack_id)
                     continue
                 try:
                     self.backup_stack(stack_id, pushed_only=not full)

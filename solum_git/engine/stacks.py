@@ -173,7 +173,7 @@ class StackWorker(service.Worker):
 
     def _claim(self, stack_id):
         """Take the stack's lock and lease, unless another live engine holds them."""
-        return self.engine.claim_stack(stack_id)
+        return self.engine.claim_stack(stack_id, waiter=self)
 
     def _release(self, stack_id):
         self.engine.release_stack(stack_id)
