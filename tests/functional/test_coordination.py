@@ -303,3 +303,38 @@ def test_runs_are_claimed_by_their_stacks_owner_and_a_dead_owners_are_taken(
         for engine in engines:
             engine.workers[0].close()
             engine.ownership.stop()
+
+
+class _Woken(service.Worker):
+    name = 'woken'
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.woken = []
+
+    def wake(self, stack_id=None, **kwargs):
+        self.woken.append(stack_id)
+
+
+def test_a_worker_refused_a_stack_its_engine_holds_is_woken_at_the_release(
+        make_root, sqlite_url, backend):
+    root = make_root(sqlite_url, coordination={'backend_url': backend,
+                                               'heartbeat': HEARTBEAT})
+    stack_id = test_git_lease._stack(root.db)
+    engine = service.Engine(root.conf, root.db, test_git_lease.FakeProvisioner(),
+                            (_Woken, _Woken))
+    engine.ownership.start()
+    try:
+        holder, refused = engine.workers
+        del holder.woken[:], refused.woken[:]      # the rings' first look wakes all
+        assert engine.claim_stack(stack_id, waiter=holder)
+        assert not engine.claim_stack(stack_id, waiter=refused)
+        assert refused.woken == []
+        engine.release_stack(stack_id)
+        # at once, not after a poll; the holder is not woken for its own release
+        assert refused.woken == [stack_id] and holder.woken == []
+        assert engine.claim_stack(stack_id, waiter=refused)
+        engine.release_stack(stack_id)
+        assert refused.woken == [stack_id], 'woken once per refusal'
+    finally:
+        engine.ownership.stop()
