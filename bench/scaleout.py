@@ -10,7 +10,8 @@ tests/functional/cluster.py and local git servers:
 2. failover: 3 engines, stacks ACTIVE; the owner (by the ring) of a stack is
    killed -9 (or SIGSTOPped: a host that stops answering, seen only when its
    heartbeats stop) and a repo is created on that stack at once: seconds from
-   the kill to the repo ACTIVE, next to the same create with every engine up;
+   the kill to a survivor holding the stack's lease (the stack moved) and to
+   the repo ACTIVE, next to the same create with every engine up;
 3. idle database load: 4 engines (3 processes and one in this process) and
    nothing to do; transactions per second per engine (PostgreSQL's
    pg_stat_database for the database) and statements per second of one engine
@@ -107,6 +108,7 @@ def failover(backend, trials, how):
                 marks = {e: e.log_path.stat().st_size for e in survivors}
                 killed_at = time.time()
                 started = time.monotonic()
+                claimed = _watch_claim(world, stack['uuid'], survivors, started)
                 if how == 'kill':
                     victim.kill()
                 else:
@@ -114,7 +116,11 @@ def failover(backend, trials, how):
                 repo = _create(world, stack['project_id'], 'after-%d' % trial)
                 _wait_active(world, [repo['uuid']], timeout=300)
                 took = time.monotonic() - started
-                results.append((took, baseline, _seen_gone(marks, victim) - killed_at))
+                claimed.join(10)
+                if claimed.took is None:
+                    raise RuntimeError('no survivor was seen holding the stack\'s lease')
+                results.append((took, baseline, _seen_gone(marks, victim) - killed_at,
+                                claimed.took))
                 if how != 'kill':
                     victim.kill()       # SIGKILL ends a stopped process too
                 victim.stop()
@@ -124,6 +130,25 @@ def failover(backend, trials, how):
                 world.engines[world.engines.index(victim)] = world.start_engine(fresh)
                 time.sleep(3)
     return results
+
+
+def _watch_claim(world, stack_uuid, survivors, started, timeout=300):
+    """A thread that looks at the stack's lease every 20 ms; ``took``: seconds
+    from ``started`` (the kill) to a survivor holding it (the stack moved)."""
+    ids = {e.member_id for e in survivors}
+
+    def watch():
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            rows = world.rows('SELECT lease_owner FROM stacks WHERE uuid = :u', u=stack_uuid)
+            if rows and rows[0]['lease_owner'] in ids:
+                thread.took = time.monotonic() - started
+                return
+            time.sleep(0.02)
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.took = None
+    thread.start()
+    return thread
 
 
 def _seen_gone(marks, victim):
@@ -214,15 +239,18 @@ def main(argv=None):
     if 'failover' in only:
         for how in ('kill', 'stop'):
             found = failover(args.backend, args.trials, how)
-            after = [a for a, _b, _s in found]
-            base = [b for _a, b, _s in found]
-            seen = [s for _a, _b, s in found]
+            after = [a for a, _b, _s, _c in found]
+            base = [b for _a, b, _s, _c in found]
+            seen = [s for _a, _b, s, _c in found]
+            claimed = [c for _a, _b, _s, c in found]
             print('failover (%s): kill -> seen gone median %.1f s, max %.1f s; '
+                  'kill -> stack claimed by a survivor median %.1f s, max %.1f s; '
                   'kill -> repo ACTIVE median %.1f s, max %.1f s; the same create with '
-                  'all engines up median %.1f s  (n=%d)' % (
+                  'all engines up median %.1f s  (n=%d); load average %.2f' % (
                       'kill -9' if how == 'kill' else 'SIGSTOP', statistics.median(seen),
-                      max(seen), statistics.median(after), max(after),
-                      statistics.median(base), len(found)))
+                      max(seen), statistics.median(claimed), max(claimed),
+                      statistics.median(after), max(after),
+                      statistics.median(base), len(found), os.getloadavg()[0]))
             sys.stdout.flush()
     if 'idle' in only and args.backend == 'postgresql':
         for interval in args.poll:
