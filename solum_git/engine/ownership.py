@@ -272,14 +272,15 @@ class Cluster:
 class Watcher:
     """The engines' group seen from outside it (the API): the rings, without joining.
 
-    The members are asked of the backend at most every ``heartbeat`` / 2, in the
-    caller's thread (the API's sender thread, never a request's). ``owner`` is
-    None, which means "tell every engine", while the backend cannot be asked
-    (not again for ``DEAD_AFTER`` heartbeats after a failure) and for
-    ``DEAD_AFTER`` heartbeats after the membership changed (the engines see a
-    change at their next look, a heartbeat apart; meanwhile the former owner
-    and the new one must both hear). The connection is made per process (the
-    API's workers are forked after this object is built).
+    A thread of its own (one per process: the API's workers are forked after
+    this object is built, so it starts at the first use) asks the backend for
+    the members every ``heartbeat`` / 2; ``owner`` only reads what it found,
+    so a backend that hangs or refuses (tooz retries for about a minute)
+    never holds up a cast. ``owner`` is None, which means "tell every engine":
+    before the first answer, when the last answer is older than 2 heartbeats
+    (the backend away), and for ``DEAD_AFTER`` heartbeats after the
+    membership changed (the engines see a change at their next look, a
+    heartbeat apart; meanwhile the former owner and the new one must both hear).
     """
 
     def __init__(self, url: str, heartbeat: float):
@@ -287,58 +288,83 @@ class Watcher:
         self._url = backend_url(url, heartbeat)
         self._guard = threading.Lock()
         self._pid: Optional[int] = None
-        self._coordinator: Any = None
+        self._stop = threading.Event()
         self._members: Optional[Dict[str, Optional[str]]] = None
         self._rings: Dict[Optional[str], hashring.HashRing] = {}
-        self._looked = -math.inf
-        self._changed = -math.inf
-        self._down_until = -math.inf
+        self._fresh = -math.inf     # when the members were last read
+        self._changed = -math.inf   # when they last changed
 
     def owner(self, key: str, host: Optional[str] = None) -> Optional[str]:
         """The member the engines' ring gives ``key``, when that is settled."""
+        self._ensure_thread()
         with self._guard:
             now = time.monotonic()
-            if now - self._looked >= self.heartbeat / 2 and now >= self._down_until:
-                self._look(now)
-            if self._members is None or now - self._changed < DEAD_AFTER * self.heartbeat:
+            if self._members is None or now - self._fresh > 2 * self.heartbeat \
+                    or now - self._changed < DEAD_AFTER * self.heartbeat:
                 return None
             return _owner(self._rings, key, host)
 
-    def _look(self, now: float) -> None:
-        self._looked = now
+    def _ensure_thread(self) -> None:
+        with self._guard:
+            if self._pid == os.getpid() or self._stop.is_set():
+                return
+            # first use in this process (a fork: the parent's thread is not ours)
+            self._pid = os.getpid()
+            self._members = None
+        threading.Thread(target=self._loop, daemon=True,
+                         name='solum-git-coordination-watch').start()
+
+    def _loop(self) -> None:
+        coordinator, away = None, False
         try:
-            if self._pid != os.getpid():
-                # a fork: the parent's connection is not this process's
-                self._pid = os.getpid()
-                self._coordinator = coordination.get_coordinator(
-                    self._url, ('solum-git-api:%s' % leases.holder_id()).encode())
-                self._coordinator.start(start_heart=False)
-            try:
-                found = self._coordinator.get_members_with_capabilities(GROUP).get()
-            except coordination.GroupNotCreated:
-                found = {}      # no engine has joined yet
-        except Exception as e:
-            LOG.warning('coordination backend: %s; casts go to every engine for '
-                        '%.0f s', e, DEAD_AFTER * self.heartbeat)
-            self._pid = None    # connect anew at the next look
-            self._members, self._rings = None, {}
-            self._down_until = now + DEAD_AFTER * self.heartbeat
-            return
-        members = _live(found)
-        if members != self._members:
-            if self._members is not None:
-                self._changed = now
-            self._members, self._rings = members, _rings(members)
+            while not self._stop.is_set():
+                try:
+                    if coordinator is None:
+                        coordinator = coordination.get_coordinator(
+                            self._url, ('solum-git-api:%s' % leases.holder_id()).encode())
+                        coordinator.start(start_heart=False)
+                    try:
+                        found = coordinator.get_members_with_capabilities(GROUP).get()
+                    except coordination.GroupNotCreated:
+                        found = {}      # no engine has joined yet
+                except Exception as e:
+                    if not away:
+                        LOG.warning('coordination backend: %s; casts go to every engine '
+                                    'until it answers', e)
+                    away = True
+                    _stop_quietly(coordinator)
+                    coordinator = None
+                    self._stop.wait(DEAD_AFTER * self.heartbeat)
+                    continue
+                if away:
+                    LOG.info('coordination backend answers again')
+                away = False
+                self._found(_live(found))
+                self._stop.wait(self.heartbeat / 2)
+        finally:
+            _stop_quietly(coordinator)
+
+    def _found(self, members: Dict[str, Optional[str]]) -> None:
+        with self._guard:
+            now = time.monotonic()
+            if members != self._members:
+                if self._members is not None:
+                    self._changed = now
+                self._members, self._rings = members, _rings(members)
+            self._fresh = now
 
     def stop(self) -> None:
-        with self._guard:
-            coordinator, self._coordinator = self._coordinator, None
-            mine, self._pid = self._pid == os.getpid(), None
-        if coordinator is not None and mine:
-            try:
-                coordinator.stop()
-            except coordination.ToozError:
-                LOG.debug('stopping the coordinator failed', exc_info=True)
+        self._stop.set()
+
+
+def _stop_quietly(coordinator: Any) -> None:
+    """Stop a tooz coordinator (None: nothing to stop); a failure is only logged."""
+    if coordinator is not None:
+        try:
+            coordinator.stop()
+        except Exception:
+            LOG.debug('stopping the coordinator failed', exc_info=True)
+    return None
 
 
 class Owners:

@@ -23,6 +23,7 @@ from solum_git.engine import stacks
 from tests.functional import cluster
 from tests.functional import gitserver
 from tests.functional import test_git_lease
+from tests import helpers
 
 HEARTBEAT = 0.5
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -338,3 +339,48 @@ def test_a_worker_refused_a_stack_its_engine_holds_is_woken_at_the_release(
         assert refused.woken == [stack_id], 'woken once per refusal'
     finally:
         engine.ownership.stop()
+
+
+# -- the API's view of the group (ownership.Watcher) ---------------------------------
+
+def test_the_apis_view_names_the_engines_owner_and_none_while_the_group_changes(
+        backend, members):
+    a = members(backend, 'h1')
+    watcher = ownership.Watcher(backend, HEARTBEAT)
+    keys = [str(uuid.UUID(int=i)) for i in range(50)]
+    try:
+        gitserver.wait_for(lambda: watcher.owner(keys[0], 'h1') == a.member_id,
+                           timeout=15, what="the API's view")
+        assert watcher.owner(keys[0], 'h9') is None, 'no engine of host h9'
+        b = members(backend, 'h1')
+        _sees(a, 2)
+        _sees(b, 2)
+        # the change seen: nobody named (every engine is told) for a while...
+        gitserver.wait_for(lambda: watcher.owner(keys[0], 'h1') is None,
+                           timeout=2 * HEARTBEAT + 2, interval=0.02, what='the change seen')
+        settled_from = time.monotonic()
+        # ...then the owner the engines' rings give, for every key
+        gitserver.wait_for(lambda: watcher.owner(keys[0], 'h1') is not None,
+                           timeout=ownership.DEAD_AFTER * HEARTBEAT + 3, interval=0.02,
+                           what='the view settled')
+        assert time.monotonic() - settled_from >= ownership.DEAD_AFTER * HEARTBEAT - 0.5
+        owners = [watcher.owner(k, 'h1') for k in keys]
+        assert owners == [a.owner(k, 'h1') for k in keys] == [b.owner(k, 'h1') for k in keys]
+        assert set(owners) == {a.member_id, b.member_id}
+    finally:
+        watcher.stop()
+
+
+def test_the_apis_view_of_a_backend_that_does_not_answer_is_nobody_at_once():
+    with helpers.closed_port() as port:
+        watcher = ownership.Watcher('redis://127.0.0.1:%d' % port, HEARTBEAT)
+        try:
+            # its thread waits on the backend (tooz retries for a minute); a
+            # cast never does
+            for _ in range(20):
+                started = time.monotonic()
+                assert watcher.owner('any', None) is None
+                assert time.monotonic() - started < 0.5
+                time.sleep(0.1)
+        finally:
+            watcher.stop()
