@@ -118,7 +118,11 @@ def failover(backend, trials, how):
                     victim.kill()
                 else:
                     os.kill(victim.proc.pid, signal.SIGSTOP)
-                repo = _create(world, stack['project_id'], 'after-%d' % trial)
+                try:
+                    repo = _create(world, stack['project_id'], 'after-%d' % trial)
+                except Exception:
+                    _print_waits(world)
+                    raise
                 _wait_active(world, [repo['uuid']], timeout=300)
                 took = time.monotonic() - started
                 claimed.join(10)
@@ -135,6 +139,16 @@ def failover(backend, trials, how):
                 world.engines[world.engines.index(victim)] = world.start_engine(fresh)
                 time.sleep(3)
     return results
+
+
+def _print_waits(world):
+    """PostgreSQL's sessions of the database: who waits, who holds a transaction."""
+    name = world.connection.rsplit('/', 1)[1]
+    for row in world.rows(
+            "SELECT pid, state, wait_event_type, wait_event, "
+            "now() - xact_start AS in_xact, left(query, 120) AS query "
+            "FROM pg_stat_activity WHERE datname = :name AND state <> 'idle'", name=name):
+        print('  pg session %s' % dict(row), file=sys.stderr)
 
 
 def _watch_claim(world, stack_uuid, survivors, started, timeout=300):
