@@ -179,8 +179,6 @@ class BackupWorker(service.Worker):
             link = latest.get(repo.uuid)
             if link is not None and link.refs == state.refs and not link.broken_reason:
                 covered.append(repo.id)
-            elif link is None and not state.refs:
-                covered.append(repo.id)     # empty, never backed up: nothing to keep
             else:
                 changed.append((repo, state, link))
         return Survey(stack, client, seen_at, covered, changed, len(repos))
