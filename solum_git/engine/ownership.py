@@ -17,6 +17,10 @@ exists (leases.known_dead: a kill -9 is seen at the next look, not after the
 silence). A join or a death changes the rings, so stacks move at once; the
 database stays the truth, and a stack's apply is guarded twice: a tooz lock per
 stack, then the stack's lease row, which a dead member's leases no longer hold.
+
+Outside the group, an API process asks ``Owners`` (through a ``Watcher`` of the
+group, which never joins it) which engine the same rings give a stack, to cast
+a change to that engine alone (messaging/rpc.py).
 """
 import logging
 import math
