@@ -73,6 +73,8 @@ class StackWorker(service.Worker):
         self._retries = retries.RepoRetries()
         self._repo_due: dict[int, float] = {}  # stack id -> when one of its repos in ERROR is due
         self._last_scan = 0.0
+        self._asked = True          # a look at the database is wanted
+        self._looked = -1e9         # monotonic time of the last look
         self._due: set[int] = set()
         # stack id -> (id, uuid, ssh_host) from the last look: whose it is on the ring
         self._where: dict[int, Any] = {}
@@ -86,28 +88,46 @@ class StackWorker(service.Worker):
     def wake(self, stack_id: Optional[int] = None, resync: bool = False,
              **kwargs: Any) -> None:
         # a resync is asked in the stack's row (resync_requested), not here
-        if stack_id is not None:
-            with self._lock:
+        with self._lock:
+            self._asked = True
+            if stack_id is not None:
                 self._not_before.pop(stack_id, None)
         super().wake()
+
+    def _times(self):
+        """When stacks are due again (a retry, a server being built); under _lock."""
+        return list(self._not_before.values()) + [
+            w for w in self._repo_due.values() if w is not None]
 
     def wait_seconds(self) -> float:
         now = time.monotonic()
         with self._lock:
-            due = [when for when in list(self._not_before.values())
-                   + [w for w in self._repo_due.values() if w is not None] if when > now]
-        return min([self.interval] + [when - now + 0.01 for when in due])
+            due = [when for when in self._times() if when > now]
+        # the provisioner's look at its servers' processes comes between looks
+        # at the database (run_once): no statement for it
+        reap = [self.provisioner.reap_seconds] if self.provisioner.reap_seconds else []
+        return min([self.interval] + reap + [when - now + 0.01 for when in due])
 
     # -- one pass -----------------------------------------------------------------
     def run_once(self) -> bool:
-        self._dead_servers.update(self.provisioner.reap())
+        dead = self.provisioner.reap()
+        self._dead_servers.update(dead)
         self._mux.reap()
         now = time.monotonic()
         with self._lock:
+            if dead:
+                self._asked = True      # a server died: its stack is looked at
             free = self.threads - len(self._busy)
             busy = set(self._busy)
-        if free <= 0:
-            return False
+            if free <= 0:
+                return False
+            # the database is looked at when asked (a wake, a stack done, a
+            # server that died), at the poll, or for a stack due since the last
+            # look; a pass for the provisioner's look alone stops here
+            due = any(self._looked < when <= now for when in self._times())
+            if not (self._asked or due or now >= self._looked + self.interval):
+                return False
+            self._asked, self._looked = False, now
         for stack_id in self._candidates(now, busy)[:free]:
             if not self._claim(stack_id):
                 continue
@@ -204,7 +224,7 @@ class StackWorker(service.Worker):
                 LOG.exception('stack %s: could not release the lease', stack_id)
             with self._lock:
                 self._busy.discard(stack_id)
-            self._wake.set()
+            self.wake()
 
     # -- converging one stack --------------------------------------------------------
     def converge(self, stack_id: int) -> None:
