@@ -91,18 +91,47 @@ def run(port, clients, seconds, pid):
     return samples, sum(c.failures for c in threads), errors, wall, cpu
 
 
+# how long the server may take to answer /healthcheck, then to go quiet: its
+# start is ~2-3 s of CPU per process (imports, the app built in every worker:
+# oslo.messaging, policies, SQLAlchemy), which at a load of 25-30 on 2 cores
+# took longer than the 30 s the tests wait for an API
+START_TIMEOUT = 300
+# the server is up once all its processes used less CPU than this in a second
+QUIET_CPU = 0.05
+
+
+def start(api, timeout=START_TIMEOUT):
+    """Start ``api`` and wait until every worker is up: /healthcheck answers, then
+    the server's processes go quiet (the workers that are still building the
+    app use CPU). Returns (wall seconds, CPU seconds) of the start."""
+    started = time.monotonic()
+    api.start(timeout=timeout, path='/healthcheck')
+    deadline = started + timeout
+    used = list_latency.cpu_seconds(api.proc.pid)
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = list_latency.cpu_seconds(api.proc.pid)
+        if now - used < QUIET_CPU:
+            break
+        used = now
+    else:
+        raise RuntimeError('solum-git-api still busy %d s after its start' % timeout)
+    return time.monotonic() - started - 1, used
+
+
 def bench(backend, workers, clients, seconds, tmp):
     with helpers.database(backend, tmp) as connection:
         list_latency.load(connection, 100)
         api = helpers.ApiProcess(tmp, connection, extra={
             'engine': {'in_process': 'false'}, 'api': {'workers': workers}})
-        api.start()
         try:
+            start_wall, start_cpu = start(api)
             samples, failed, errors, wall, cpu = run(api.port, clients, seconds, api.proc.pid)
         finally:
             api.stop()
     return {'backend': backend, 'workers': workers, 'samples': samples,
-            'failed': failed, 'errors': errors, 'wall': wall, 'cpu': cpu}
+            'failed': failed, 'errors': errors, 'wall': wall, 'cpu': cpu,
+            'start': (start_wall, start_cpu), 'load': os.getloadavg()[0]}
 
 
 def report(r, clients):
@@ -112,12 +141,14 @@ def report(r, clients):
             r['backend'], r['workers'], r['failed'], ', '.join(sorted(r['errors'])))
     pct = list_latency.percentile
     return ('%-10s %d worker%s, %d clients: %6.1f req/s  p50 %6.1f ms  p95 %6.1f ms  '
-            'p99 %6.1f ms  max %7.1f ms  failed %d%s  server CPU %4.1f ms/req  n=%d' % (
+            'p99 %6.1f ms  max %7.1f ms  failed %d%s  server CPU %4.1f ms/req  n=%d; '
+            'start-up %.1f s (%.1f s CPU); load average %.2f' % (
                 r['backend'], r['workers'], ' ' if r['workers'] == 1 else 's', clients,
                 len(samples) / r['wall'], statistics.median(samples), pct(samples, 95),
                 pct(samples, 99), max(samples), r['failed'],
                 ' (%s)' % ', '.join(sorted(r['errors'])) if r['errors'] else '',
-                r['cpu'] * 1000 / len(samples), len(samples)))
+                r['cpu'] * 1000 / len(samples), len(samples), r['start'][0], r['start'][1],
+                r['load']))
 
 
 def main(argv=None):

@@ -10,25 +10,30 @@ tests/functional/cluster.py and local git servers:
 2. failover: 3 engines, stacks ACTIVE; the owner (by the ring) of a stack is
    killed -9 (or SIGSTOPped: a host that stops answering, seen only when its
    heartbeats stop) and a repo is created on that stack at once: seconds from
-   the kill to the repo ACTIVE, next to the same create with every engine up;
+   the kill to a survivor holding the stack's lease (the stack moved) and to
+   the repo ACTIVE, next to the same create with every engine up;
 3. idle database load: 4 engines (3 processes and one in this process) and
    nothing to do; transactions per second per engine (PostgreSQL's
    pg_stat_database for the database) and statements per second of one engine
-   (a SQLAlchemy event in this process), at ``[engine] poll_interval`` 0.2 s
-   (today's default), 5 s and 10 s (defaults once casts wake engines);
-4. API list p95 with 16 clients, 1 vs 4 workers: bench/api_workers.py's run.
+   (a SQLAlchemy event in this process, by thread), at ``[engine]
+   poll_interval`` 5 s and 10 s (the default: casts wake the engines);
+4. API list p95 with 16 clients, 1 vs 4 workers, on SQLite and the chosen
+   server: bench/api_workers.py's run.
 
     .venv/bin/python bench/scaleout.py                      # PostgreSQL, all four
     .venv/bin/python bench/scaleout.py --only failover --trials 5
 """
 import argparse
+import collections
 import concurrent.futures
 import os
 import pathlib
+import re
 import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -98,19 +103,33 @@ def failover(backend, trials, how):
                 repo = _create(world, stack['project_id'], 'up-%d' % trial)
                 _wait_active(world, [repo['uuid']], timeout=120)
                 baseline = time.monotonic() - started
+                # the owner's passes after that create (the lease released, the
+                # backup it woke) end first: a process stopped inside a database
+                # transaction holds its row locks, and the next create would
+                # wait on them (operations.rst, "Known limits"), not on failover
+                time.sleep(2)
                 victim = world.owner(stack['uuid'])
                 survivors = [e for e in world.engines if e is not victim]
                 marks = {e: e.log_path.stat().st_size for e in survivors}
                 killed_at = time.time()
                 started = time.monotonic()
+                claimed = _watch_claim(world, stack['uuid'], survivors, started)
                 if how == 'kill':
                     victim.kill()
                 else:
                     os.kill(victim.proc.pid, signal.SIGSTOP)
-                repo = _create(world, stack['project_id'], 'after-%d' % trial)
+                try:
+                    repo = _create(world, stack['project_id'], 'after-%d' % trial)
+                except Exception:
+                    _print_waits(world)
+                    raise
                 _wait_active(world, [repo['uuid']], timeout=300)
                 took = time.monotonic() - started
-                results.append((took, baseline, _seen_gone(marks, victim) - killed_at))
+                claimed.join(10)
+                if claimed.took is None:
+                    raise RuntimeError('no survivor was seen holding the stack\'s lease')
+                results.append((took, baseline, _seen_gone(marks, victim) - killed_at,
+                                claimed.took))
                 if how != 'kill':
                     victim.kill()       # SIGKILL ends a stopped process too
                 victim.stop()
@@ -120,6 +139,35 @@ def failover(backend, trials, how):
                 world.engines[world.engines.index(victim)] = world.start_engine(fresh)
                 time.sleep(3)
     return results
+
+
+def _print_waits(world):
+    """PostgreSQL's sessions of the database: who waits, who holds a transaction."""
+    name = world.connection.rsplit('/', 1)[1]
+    for row in world.rows(
+            "SELECT pid, state, wait_event_type, wait_event, "
+            "now() - xact_start AS in_xact, left(query, 120) AS query "
+            "FROM pg_stat_activity WHERE datname = :name AND state <> 'idle'", name=name):
+        print('  pg session %s' % dict(row), file=sys.stderr)
+
+
+def _watch_claim(world, stack_uuid, survivors, started, timeout=300):
+    """A thread that looks at the stack's lease every 20 ms; ``took``: seconds
+    from ``started`` (the kill) to a survivor holding it (the stack moved)."""
+    ids = {e.member_id for e in survivors}
+
+    def watch():
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            rows = world.rows('SELECT lease_owner FROM stacks WHERE uuid = :u', u=stack_uuid)
+            if rows and rows[0]['lease_owner'] in ids:
+                thread.took = time.monotonic() - started
+                return
+            time.sleep(0.02)
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.took = None
+    thread.start()
+    return thread
 
 
 def _seen_gone(marks, victim):
@@ -152,10 +200,12 @@ def idle_load(backend, poll_interval, seconds):
             conf = helpers.make_conf(pathlib.Path(tmp) / 'state', world.connection,
                                      config_file=world.apis[0].config)
             counted = bootstrap.build(conf, with_engine=True)
-            statements = [0]
+            statements = collections.Counter()
 
             def count(*_args):
-                statements[0] += 1
+                # by thread: the worker's loop (solum-git-stacks), its pool
+                # (solum-git-stack_0), the coordination thread...
+                statements[re.sub(r'_\d+$', '', threading.current_thread().name)] += 1
             sa.event.listen(counted.db.engine, 'before_cursor_execute', count)
             counted.engine.start()
             try:
@@ -167,15 +217,17 @@ def idle_load(backend, poll_interval, seconds):
                     return world.rows('SELECT xact_commit + xact_rollback AS n FROM '
                                       'pg_stat_database WHERE datname = :name',
                                       name=name)[0]['n']
-                before, statements[0] = transactions(), 0
+                before = transactions()
+                statements.clear()
                 time.sleep(seconds)
-                done, after = statements[0], transactions()
+                done, after = dict(statements), transactions()
             finally:
                 counted.engine.stop()
                 counted.db.dispose()
             # four engines, all idle, one configuration; less this process's SELECTs
             return ((after - before - 2) / seconds / (len(world.engines) + 1),
-                    done / seconds)
+                    sum(done.values()) / seconds,
+                    {name: n / seconds for name, n in sorted(done.items())})
 
 
 def main(argv=None):
@@ -186,10 +238,14 @@ def main(argv=None):
     parser.add_argument('--projects', type=int, default=50)
     parser.add_argument('--trials', type=int, default=3)
     parser.add_argument('--idle-seconds', type=float, default=60)
+    parser.add_argument('--poll', type=float, action='append',
+                        help='[engine] poll_interval of an idle run (repeat; '
+                             'default: 5 and 10, the default)')
     parser.add_argument('--only', action='append',
                         choices=['create', 'failover', 'idle', 'api'])
     args = parser.parse_args(argv)
     only = set(args.only or ['create', 'failover', 'idle', 'api'])
+    args.poll = args.poll or [5.0, 10.0]
     print('%s; %d CPUs, load average %.2f'
           % (args.backend, os.cpu_count(), os.getloadavg()[0]))
     if 'create' in only:
@@ -202,29 +258,37 @@ def main(argv=None):
     if 'failover' in only:
         for how in ('kill', 'stop'):
             found = failover(args.backend, args.trials, how)
-            after = [a for a, _b, _s in found]
-            base = [b for _a, b, _s in found]
-            seen = [s for _a, _b, s in found]
+            after = [a for a, _b, _s, _c in found]
+            base = [b for _a, b, _s, _c in found]
+            seen = [s for _a, _b, s, _c in found]
+            claimed = [c for _a, _b, _s, c in found]
             print('failover (%s): kill -> seen gone median %.1f s, max %.1f s; '
+                  'kill -> stack claimed by a survivor median %.1f s, max %.1f s; '
                   'kill -> repo ACTIVE median %.1f s, max %.1f s; the same create with '
-                  'all engines up median %.1f s  (n=%d)' % (
+                  'all engines up median %.1f s  (n=%d); load average %.2f' % (
                       'kill -9' if how == 'kill' else 'SIGSTOP', statistics.median(seen),
-                      max(seen), statistics.median(after), max(after),
-                      statistics.median(base), len(found)))
+                      max(seen), statistics.median(claimed), max(claimed),
+                      statistics.median(after), max(after),
+                      statistics.median(base), len(found), os.getloadavg()[0]))
             sys.stdout.flush()
     if 'idle' in only and args.backend == 'postgresql':
-        for interval in (0.2, 5.0, 10.0):
-            rate, statements = idle_load(args.backend, interval, args.idle_seconds)
+        for interval in args.poll:
+            rate, statements, by_thread = idle_load(args.backend, interval,
+                                                    args.idle_seconds)
             print('idle, poll_interval %4.1f s: %.2f DB transactions/s per engine; '
-                  '%.2f statements/s for one engine' % (interval, rate, statements))
+                  '%.2f statements/s for one engine (%s); load average %.2f' % (
+                      interval, rate, statements,
+                      ', '.join('%s %.2f' % kv for kv in by_thread.items()),
+                      os.getloadavg()[0]))
             sys.stdout.flush()
     if 'api' in only:
-        for workers in (1, 4):
-            with tempfile.TemporaryDirectory(prefix='sg-bench-') as tmp:
-                result = api_workers.bench(args.backend, workers, 16, 20.0,
-                                           pathlib.Path(tmp))
-            print(api_workers.report(result, 16))
-            sys.stdout.flush()
+        for backend in ('sqlite', args.backend):
+            for workers in (1, 4):
+                with tempfile.TemporaryDirectory(prefix='sg-bench-') as tmp:
+                    result = api_workers.bench(backend, workers, 16, 20.0,
+                                               pathlib.Path(tmp))
+                print(api_workers.report(result, 16))
+                sys.stdout.flush()
     print('load average at the end: %.2f' % os.getloadavg()[0])
     return 0
 

@@ -4,6 +4,7 @@ import os
 from solum_git import backups
 from solum_git.db import api as db_api
 from solum_git import engine as engine_pkg
+from solum_git.engine import ownership
 from solum_git.engine import service as engine_service
 from solum_git.messaging import notifier
 from solum_git.messaging import rpc
@@ -27,13 +28,14 @@ class NullEngine:
 
 
 class Root:
-    def __init__(self, conf, db, services, engine, provisioner, sender=None):
+    def __init__(self, conf, db, services, engine, provisioner, sender=None, owners=None):
         self.conf = conf
         self.db = db
         self.services = services
         self.engine = engine
         self.provisioner = provisioner
         self.sender = sender
+        self.owners = owners    # ownership.Owners: where the casts go
         self._rpc_server = None
 
     def start_engine(self):
@@ -49,6 +51,8 @@ class Root:
         self.engine.stop()
         if self.sender is not None:
             self.sender.stop()
+        if self.owners is not None:
+            self.owners.stop()
 
     def wsgi_app(self):
         from solum_git.api import app
@@ -77,8 +81,11 @@ def build(conf, with_engine=None, engine=None):
     elif engine is None:
         engine = NullEngine()
     handle = engine
+    owners = None
     if sender.casts:
-        # the engine in this process (or the pipe to it) and every engine by a cast
-        handle = rpc.Fanout(engine, rpc.EngineClient(sender, rpc.shared_router(conf)))
+        # the engine in this process (or the pipe to it) and, by a cast, the
+        # stack's owner (every engine while it is not known)
+        owners = ownership.owners(conf, db, provisioner)
+        handle = rpc.Fanout(engine, rpc.EngineClient(sender, rpc.router(conf, owners)))
     services = services_pkg.Services(conf, db, enforcer, handle, provisioner)
-    return Root(conf, db, services, engine, provisioner, sender)
+    return Root(conf, db, services, engine, provisioner, sender, owners)

@@ -216,8 +216,9 @@ class ApiProcess:
         return subprocess.run(self.argv('manage') + ['--config-file', str(self.config)]
                               + list(args), check=True, capture_output=True, text=True)
 
-    def start(self, attempts=5):
-        """The API, answering on its own port (never another test's API).
+    def start(self, attempts=5, timeout=30, path='/'):
+        """The API, answering ``path`` on its own port (never another test's API)
+        within ``timeout`` seconds.
 
         A port another process took first: a first start moves to a new one; a
         restart fails (its git servers call back on the old port).
@@ -227,8 +228,8 @@ class ApiProcess:
             self.proc = subprocess.Popen(self.argv('api') + ['--config-file', str(self.config)],
                                          stdout=self.log, stderr=subprocess.STDOUT)
             try:
-                wait_for_own_http(self.url + '/', self.proc, self.port,
-                                  log_path=self.log_path)
+                wait_for_own_http(self.url + path, self.proc, self.port,
+                                  timeout=timeout, log_path=self.log_path)
             except PortTaken:
                 self.stop()
                 if self.started or attempt == attempts - 1:

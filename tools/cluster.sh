@@ -91,8 +91,12 @@ PY
 
 write_config() {
     local extra=
+    # without casts the engines find changes by their poll only: 1 s, not
+    # the default 10 s, for a trial
+    local poll='poll_interval = 1.0'
     if [ -n "${SOLUM_GIT_TRANSPORT_URL:-}" ]; then
         extra="transport_url = $SOLUM_GIT_TRANSPORT_URL"
+        poll=
     fi
     local sep='?'
     case $REDIS in *\?*) sep='&' ;; esac
@@ -114,6 +118,7 @@ connection = $SERVER/$DBNAME$SUFFIX
 [engine]
 # the engines are solum-git-engine processes, not threads of the APIs
 in_process = false
+$poll
 
 [coordination]
 backend_url = $REDIS${sep}namespace=$DBNAME

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Optional, Sequence
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 import uuid as uuidlib
 
 import sqlalchemy as sa
@@ -30,6 +30,16 @@ from solum_git.gitolite import ssh
 
 LOG = logging.getLogger(__name__)
 PRUNE_SECONDS = 60.0
+
+
+class Survey(NamedTuple):
+    """A stack's repos against their latest backups, as the server holds them."""
+    stack: Any
+    client: admin.AdminClient
+    seen_at: datetime.datetime
+    covered: List[int]                      # repo ids: the server holds their backup
+    changed: List[Tuple[Any, Any, Any]]     # (repo, its refs on the server, latest link)
+    looked: int                             # repos looked at
 
 
 class Plan:
@@ -97,23 +107,29 @@ class BackupWorker(service.Worker):
         for stack_id in due:
             if self.engine.stopping.is_set():
                 break
-            if not self.engine.claim_stack(stack_id):
-                with self._lock:
-                    self._pending.add(stack_id)   # the stack worker has it: soon
-                continue
             # woken by a push only: the repos pushed since their last backup;
             # every max_lag / 2 all of them (what changed behind solum-git's back)
             full = now - self._last.get(stack_id, -1e9) >= every
             try:
                 if full:
                     self._last[stack_id] = time.monotonic()
-                self.backup_stack(stack_id, pushed_only=not full)
+                    # most looks find every repo covered: that needs no claim
+                    if not self.look(stack_id):
+                        continue
+                if not self.engine.claim_stack(stack_id, waiter=self):
+                    # the stack worker has it: woken when it is done (this
+                    # engine's), else at the next pass
+                    with self._lock:
+                        self._pending.add(stack_id)
+                    continue
+                try:
+                    self.backup_stack(stack_id, pushed_only=not full)
+                finally:
+                    self.engine.release_stack(stack_id)
             except Exception as e:
                 LOG.warning('stack %s: backup pass failed: %s', stack_id, e,
                             exc_info=not isinstance(e, (chain_mod.BackupError,
                                                         admin.AdminError)))
-            finally:
-                self.engine.release_stack(stack_id)
         prune_every = min(PRUNE_SECONDS, self.conf.backup.max_lag)
         if time.monotonic() - self._last_prune >= prune_every:
             self._last_prune = time.monotonic()
@@ -121,13 +137,24 @@ class BackupWorker(service.Worker):
         return False
 
     # -- one stack ---------------------------------------------------------------
-    def backup_stack(self, stack_id: int, pushed_only: bool = False) -> int:
-        began = time.monotonic()
+    def look(self, stack_id: int) -> bool:
+        """Without the stack's claim: whether a repo of the stack holds what its
+        latest backup does not (True: a backup pass is due). The covered ones
+        get ``backed_up_at``: the server held exactly their backup just now."""
+        seen = self._survey(stack_id, pushed_only=False)
+        if seen is None:
+            return False
+        self._record_covered(seen.covered, seen.seen_at)
+        return bool(seen.changed)
+
+    def _survey(self, stack_id: int, pushed_only: bool) -> Optional['Survey']:
+        """The stack's repos, covered or changed since their latest backup; None
+        when there is nothing to look at."""
         with self.db.reader() as session:
             stack = session.get(models.Stack, stack_id)
             if stack is None or stack.status != states.StackStatus.ACTIVE \
                     or not stack.ssh_host_keys:
-                return 0
+                return None
             stack = stack_keys.snapshot(self.engine.box, stack)
             query = sa.select(
                 models.Repo.id, models.Repo.uuid, models.Repo.name, models.Repo.project_id
@@ -141,11 +168,11 @@ class BackupWorker(service.Worker):
             repos = session.execute(query).all()
             latest = repair.latest_links(session, [r.uuid for r in repos])
         if not repos:
-            return 0
+            return None
         client = admin_client(self.engine, stack, self._mux)
         seen_at = models.utcnow()
         found = chain_mod.server_refs(client, [r.name for r in repos])
-        covered, taken, changed = [], 0, []
+        covered, changed = [], []
         for repo in repos:
             state = found.get(repo.name)
             if state is None or state.missing:
@@ -155,8 +182,29 @@ class BackupWorker(service.Worker):
                 covered.append(repo.id)
             else:
                 changed.append((repo, state, link))
-        with self.db.reader() as session:
-            pushes = self.repairer._pushes(session, [r.id for r, _s, _l in changed])
+        return Survey(stack, client, seen_at, covered, changed, len(repos))
+
+    def _record_covered(self, covered, seen_at):
+        if not covered:
+            return
+        with self.db.writer() as session:
+            for i in range(0, len(covered), 500):
+                session.execute(sa.update(models.Repo)
+                                .where(models.Repo.id.in_(covered[i:i + 500]))
+                                .values(backed_up_at=seen_at,
+                                        updated_at=models.Repo.updated_at)
+                                .execution_options(synchronize_session=False))
+
+    def backup_stack(self, stack_id: int, pushed_only: bool = False) -> int:
+        began = time.monotonic()
+        seen = self._survey(stack_id, pushed_only)
+        if seen is None:
+            return 0
+        stack, client, covered, changed = seen.stack, seen.client, seen.covered, seen.changed
+        taken, pushes = 0, {}
+        if changed:
+            with self.db.reader() as session:
+                pushes = self.repairer._pushes(session, [r.id for r, _s, _l in changed])
         jobs = []
         for repo, state, link in changed:
             if repair.behind(link, state, pushes.get(repo.id, [])):
@@ -183,24 +231,19 @@ class BackupWorker(service.Worker):
                     admin.AdminError) as e:
                 LOG.warning('stack %s: backup of %d repos failed: %s', stack.uuid,
                             len(plans), e)
-        if covered:
-            with self.db.writer() as session:
-                for i in range(0, len(covered), 500):
-                    session.execute(sa.update(models.Repo)
-                                    .where(models.Repo.id.in_(covered[i:i + 500]))
-                                    .values(backed_up_at=seen_at,
-                                            updated_at=models.Repo.updated_at)
-                                    .execution_options(synchronize_session=False))
+        self._record_covered(covered, seen.seen_at)
         if taken:
             LOG.info('stack %s: %d repos backed up in %.2fs (%d solum-backup sessions; '
                      '%d looked at)', stack.uuid, taken, time.monotonic() - began,
-                     len(futures), len(repos))
+                     len(futures), seen.looked)
         return taken
 
     def _plans(self, jobs):
         """What each repo's next link is: a new full backup, or an increment on its latest."""
         conf = self.conf.backup
         now = models.utcnow()
+        if not jobs:
+            return []
         with self.db.reader() as session:
             starts = dict(session.execute(sa.select(
                 models.Backup.uuid, models.Backup.created_at).where(

@@ -78,14 +78,27 @@ def claim_stack(db: db_api.Database, stack_id: int, me: str, seconds: float,
     """Take the stack's lease unless a live holder has it; True if taken.
 
     ``judge``: which of the given holders are dead (the coordination group's
-    view when there is one: engine/ownership.py).
+    view when there is one: engine/ownership.py). A free lease is taken at
+    once; the holder is read (and judged) only when it is not.
     """
+    if _take(db, stack_id, me, seconds):
+        return True
+    with db.reader() as session:
+        owner = session.execute(sa.select(models.Stack.lease_owner).where(
+            models.Stack.id == stack_id)).scalar()
+    dead = judge([owner]) if owner and owner != me else []
+    if not dead:
+        return False
+    taken = _take(db, stack_id, me, seconds, dead)
+    if taken:
+        LOG.info('stack %s: took over the lease of %s, which is dead', stack_id, dead[0])
+    return taken
+
+
+def _take(db: db_api.Database, stack_id: int, me: str, seconds: float,
+          dead: Iterable[str] = ()) -> bool:
     stack = models.Stack
     now = models.utcnow()
-    with db.reader() as session:
-        owner = session.execute(sa.select(stack.lease_owner).where(
-            stack.id == stack_id)).scalar()
-    dead = judge([owner]) if owner and owner != me else []
     allowed = takeable(stack.lease_owner, stack.lease_expires, me, now, dead)
     with db.writer() as session:
         if session.bind.dialect.name in ('mysql', 'postgresql'):
@@ -100,10 +113,7 @@ def claim_stack(db: db_api.Database, stack_id: int, me: str, seconds: float,
                     lease_expires=now + datetime.timedelta(seconds=seconds),
                     updated_at=stack.updated_at)
             .execution_options(synchronize_session=False))
-        taken = result.rowcount == 1
-    if taken and dead:
-        LOG.info('stack %s: took over the lease of %s, which is dead', stack_id, dead[0])
-    return taken
+        return result.rowcount == 1
 
 
 def release_stack(db: db_api.Database, stack_id: int, me: str) -> None:

@@ -17,16 +17,25 @@ exists (leases.known_dead: a kill -9 is seen at the next look, not after the
 silence). A join or a death changes the rings, so stacks move at once; the
 database stays the truth, and a stack's apply is guarded twice: a tooz lock per
 stack, then the stack's lease row, which a dead member's leases no longer hold.
+
+Outside the group, an API process asks ``Owners`` (through a ``Watcher`` of the
+group, which never joins it) which engine the same rings give a stack, to cast
+a change to that engine alone (messaging/rpc.py).
 """
 import logging
 import math
+import os
 import threading
-from typing import Any, Dict, Iterable, List, Optional, Set
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 from urllib import parse
 
 from tooz import coordination
 from tooz import hashring
 
+import sqlalchemy as sa
+
+from solum_git.db import models
 from solum_git.engine import leases
 
 LOG = logging.getLogger(__name__)
@@ -91,8 +100,10 @@ class Cluster:
     coordinated = True
 
     def __init__(self, url: str, member_id: str, heartbeat: float,
-                 host: Optional[str] = None):
+                 host: Optional[str] = None,
+                 on_change: Optional[Callable[[], None]] = None):
         self.member_id = member_id
+        self._on_change = on_change
         self.heartbeat = heartbeat
         self.host = host
         self._url = backend_url(url, heartbeat)
@@ -173,14 +184,13 @@ class Cluster:
             self._create_group()
             self._join()
             found = self._coordinator.get_members_with_capabilities(GROUP).get()
-        members = {_text(m): (caps or {}).get('host') for m, caps in found.items()}
+        members = _live(found)
         if self.member_id not in members:
             # dropped by the others (a pause longer than DEAD_AFTER beats): back in
             LOG.warning('engine %s was out of the group; joining again', self.member_id)
             self._join()
             members[self.member_id] = self.host
-        for gone in leases.dead_among(members):
-            members.pop(gone, None)
+        changed = False
         with self._guard:
             self._seen.update(members)
             if members != self._members:
@@ -192,7 +202,12 @@ class Cluster:
                              len(members))
                 self._members = members
                 self._rings = _rings(members)
-            return dict(self._members)
+                changed = True
+            members = dict(self._members)
+        if changed and self._on_change is not None:
+            # stacks moved: the workers look now, not at their next poll
+            self._on_change()
+        return members
 
     def members(self) -> Dict[str, Optional[str]]:
         with self._guard:
@@ -202,10 +217,7 @@ class Cluster:
     def owner(self, key: str, host: Optional[str] = None) -> Optional[str]:
         """The member the ring gives ``key`` (a stack uuid); ``host``: its ring."""
         with self._guard:
-            ring = self._rings.get(host)
-            if ring is None:
-                return None
-            return next(iter(ring.get_nodes(key.encode())))
+            return _owner(self._rings, key, host)
 
     def owns(self, key: str, host: Optional[str] = None) -> bool:
         return self.owner(key, host) == self.member_id
@@ -261,6 +273,173 @@ class Cluster:
                 LOG.warning('lock %s: release failed: %s', name, e)
 
 
+class Watcher:
+    """The engines' group seen from outside it (the API): the rings, without joining.
+
+    A thread of its own (one per process: the API's workers are forked after
+    this object is built, so it starts at the first use) asks the backend for
+    the members every ``heartbeat`` / 2; ``owner`` only reads what it found,
+    so a backend that hangs or refuses (tooz retries for about a minute)
+    never holds up a cast. ``owner`` is None, which means "tell every engine":
+    before the first answer, when the last answer is older than 2 heartbeats
+    (the backend away), and for ``DEAD_AFTER`` heartbeats after the
+    membership changed (the engines see a change at their next look, a
+    heartbeat apart; meanwhile the former owner and the new one must both hear).
+    """
+
+    def __init__(self, url: str, heartbeat: float):
+        self.heartbeat = heartbeat
+        self._url = backend_url(url, heartbeat)
+        self._guard = threading.Lock()
+        self._pid: Optional[int] = None
+        self._stop = threading.Event()
+        self._members: Optional[Dict[str, Optional[str]]] = None
+        self._rings: Dict[Optional[str], hashring.HashRing] = {}
+        self._fresh = -math.inf     # when the members were last read
+        self._changed = -math.inf   # when they last changed
+
+    def owner(self, key: str, host: Optional[str] = None) -> Optional[str]:
+        """The member the engines' ring gives ``key``, when that is settled."""
+        self._ensure_thread()
+        with self._guard:
+            now = time.monotonic()
+            if self._members is None or now - self._fresh > 2 * self.heartbeat \
+                    or now - self._changed < DEAD_AFTER * self.heartbeat:
+                return None
+            return _owner(self._rings, key, host)
+
+    def _ensure_thread(self) -> None:
+        with self._guard:
+            if self._pid == os.getpid() or self._stop.is_set():
+                return
+            # first use in this process (a fork: the parent's thread is not ours)
+            self._pid = os.getpid()
+            self._members = None
+        threading.Thread(target=self._loop, daemon=True,
+                         name='solum-git-coordination-watch').start()
+
+    def _loop(self) -> None:
+        coordinator, away = None, False
+        try:
+            while not self._stop.is_set():
+                try:
+                    if coordinator is None:
+                        coordinator = coordination.get_coordinator(
+                            self._url, ('solum-git-api:%s' % leases.holder_id()).encode())
+                        coordinator.start(start_heart=False)
+                    try:
+                        found = coordinator.get_members_with_capabilities(GROUP).get()
+                    except coordination.GroupNotCreated:
+                        found = {}      # no engine has joined yet
+                except Exception as e:
+                    if not away:
+                        LOG.warning('coordination backend: %s; casts go to every engine '
+                                    'until it answers', e)
+                    away = True
+                    _stop_quietly(coordinator)
+                    coordinator = None
+                    self._stop.wait(DEAD_AFTER * self.heartbeat)
+                    continue
+                if away:
+                    LOG.info('coordination backend answers again')
+                away = False
+                self._found(_live(found))
+                self._stop.wait(self.heartbeat / 2)
+        finally:
+            _stop_quietly(coordinator)
+
+    def _found(self, members: Dict[str, Optional[str]]) -> None:
+        with self._guard:
+            now = time.monotonic()
+            if members != self._members:
+                if self._members is not None:
+                    self._changed = now
+                self._members, self._rings = members, _rings(members)
+            self._fresh = now
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _stop_quietly(coordinator: Any) -> None:
+    """Stop a tooz coordinator (None: nothing to stop); a failure is only logged."""
+    if coordinator is not None:
+        try:
+            coordinator.stop()
+        except Exception:
+            LOG.debug('stopping the coordinator failed', exc_info=True)
+    return None
+
+
+class Owners:
+    """The owner of a stack, by its id, from outside the group (the API's casts).
+
+    A stack's uuid and ring (its host, for a host_bound provisioner) are read
+    from the database once and kept: neither changes in a stack's life.
+    """
+
+    KEEP = 10000    # stacks whose place is kept; then the table starts again
+
+    def __init__(self, db: Any, provisioner: Any, watcher: Watcher):
+        self.db = db
+        self.provisioner = provisioner
+        self.watcher = watcher
+        self._places: Dict[int, Tuple[str, Optional[str]]] = {}
+
+    def owner(self, stack_id: int) -> Optional[str]:
+        """The engine the ring gives the stack now; None: unknown (tell every engine)."""
+        place = self._places.get(stack_id)
+        if place is None:
+            place = self._place(stack_id)
+            if place is None:
+                return None
+            if len(self._places) >= self.KEEP:
+                self._places.clear()
+            self._places[stack_id] = place
+        return self.watcher.owner(*place)
+
+    def _place(self, stack_id: int) -> Optional[Tuple[str, Optional[str]]]:
+        stack = models.Stack
+        try:
+            with self.db.reader() as session:
+                row = session.execute(sa.select(stack.uuid, stack.ssh_host).where(
+                    stack.id == stack_id)).first()
+        except Exception as e:
+            LOG.warning('stack %s: its owner not looked up: %s', stack_id, e)
+            return None
+        if row is None:
+            return None
+        host = ring_of(self.provisioner, row)
+        if self.provisioner.host_bound and host is None:
+            return None         # not placed yet: every engine of any host hears
+        return row.uuid, host
+
+    def stop(self) -> None:
+        self.watcher.stop()
+
+
+def ring_of(provisioner: Any, stack: Any) -> Optional[str]:
+    """The ring a stack is on: its host's (a host_bound provisioner), else all (None)."""
+    return provisioner.stack_host(stack) if provisioner.host_bound else None
+
+
+def _live(found: Dict[Any, Any]) -> Dict[str, Optional[str]]:
+    """Member id -> host from tooz's answer, less the members of this machine that died."""
+    members = {_text(m): (caps or {}).get('host') for m, caps in found.items()}
+    for gone in leases.dead_among(members):
+        members.pop(gone, None)
+    return members
+
+
+def _owner(rings: Dict[Optional[str], hashring.HashRing], key: str,
+           host: Optional[str]) -> Optional[str]:
+    """The member the ring of ``host`` gives ``key``; None if that ring is empty."""
+    ring = rings.get(host)
+    if ring is None:
+        return None
+    return next(iter(ring.get_nodes(key.encode())))
+
+
 def _text(member: Any) -> str:
     return member.decode() if isinstance(member, bytes) else str(member)
 
@@ -278,9 +457,22 @@ def _rings(members: Dict[str, Optional[str]]) -> Dict[Optional[str], hashring.Ha
     return rings
 
 
-def load(conf: Any, member_id: str, host: Optional[str] = None) -> Any:
-    """``Cluster`` when ``[coordination] backend_url`` is set, else ``Solo``."""
+def load(conf: Any, member_id: str, host: Optional[str] = None,
+         on_change: Optional[Callable[[], None]] = None) -> Any:
+    """``Cluster`` when ``[coordination] backend_url`` is set, else ``Solo``.
+
+    ``on_change``: called when the rings change (stacks moved).
+    """
     url = conf.coordination.backend_url
     if not url:
         return Solo(member_id)
-    return Cluster(url, member_id, conf.coordination.heartbeat, host=host)
+    return Cluster(url, member_id, conf.coordination.heartbeat, host=host,
+                   on_change=on_change)
+
+
+def owners(conf: Any, db: Any, provisioner: Any) -> Optional[Owners]:
+    """Who owns a stack, seen from outside the group; None without a backend."""
+    url = conf.coordination.backend_url
+    if not url:
+        return None
+    return Owners(db, provisioner, Watcher(url, conf.coordination.heartbeat))

@@ -98,27 +98,32 @@ class RunWorker(service.Worker):
             .limit(1)).first() is not None
 
     def claim(self, count: int) -> List[Tuple[int, int]]:
-        """Claim up to ``count`` runs; return [(run id, attempts)]."""
+        """Claim up to ``count`` runs; return [(run id, attempts)].
+
+        One statement finds both the claimable runs and those RUNNING under
+        another engine's lease: whether that engine died (gone from the group,
+        or from this machine) is asked of the ownership, and its runs are taken
+        over now. The limit leaves room for the runs live engines hold (at most
+        ``[pipelines] workers`` each).
+        """
         now = models.utcnow()
         ownership = self.engine.ownership
+        held = sa.and_(Run.status == RunStatus.RUNNING, Run.lease_expires >= now,
+                       Run.lease_owner != self.engine.engine_id)
         with self.db.reader() as session:
-            # engines that died (gone from the group, or from this machine):
-            # their runs are taken over now
-            dead = ownership.dead(session.execute(
-                sa.select(Run.lease_owner).distinct().where(
-                    Run.status == RunStatus.RUNNING, Run.lease_expires >= now,
-                    Run.lease_owner != self.engine.engine_id)).scalars())
             # a run is the work of its stack's owner on the ring (a local run
             # reads its repo on the stack's host)
-            candidates = session.execute(
+            rows = session.execute(
                 sa.select(Run.id, Run.type, Run.trigger_id, Run.status, Run.attempts,
+                          Run.lease_owner, held.label('held'),
                           models.Stack.uuid, models.Stack.ssh_host)
                 .join(models.Push, Run.push_id == models.Push.id)
                 .join(models.Stack, models.Push.stack_id == models.Stack.id)
-                .where(_claimable(now, dead)).order_by(Run.id)
-                .limit((count * 4 + 8) * ownership.size())).all()
-            candidates = [c for c in candidates if c.id not in self.busy
-                          and self.engine.owns(c)
+                .where(sa.or_(_claimable(now), held)).order_by(Run.id)
+                .limit((count * 4 + 8 + self.opts.workers) * ownership.size())).all()
+            dead = ownership.dead({r.lease_owner for r in rows if r.held})
+            candidates = [c for c in rows if (not c.held or c.lease_owner in dead)
+                          and c.id not in self.busy and self.engine.owns(c)
                           and not self._blocked(session, c, now, dead)]
         claimed: List[Tuple[int, int]] = []
         for c in candidates:

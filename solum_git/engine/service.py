@@ -9,7 +9,7 @@ applied twice or lost.
 """
 import logging
 import threading
-from typing import Any, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional, Set
 
 from oslo_config import cfg
 
@@ -87,31 +87,46 @@ class Engine:
         # who holds a lease: host, machine, pid and start time (leases.py)
         self.engine_id = leases.holder_id()
         self.stopping = threading.Event()
+        # stack id -> workers refused its claim while this engine held it
+        self._waiting: Dict[int, Set[Worker]] = {}
+        self._waiting_lock = threading.Lock()
+        self.workers = [cls(self) for cls in worker_classes]
         self.ownership = ownership.load(
             conf, self.engine_id,
-            provisioner.engine_host() if provisioner.host_bound else None)
-        self.workers = [cls(self) for cls in worker_classes]
+            provisioner.engine_host() if provisioner.host_bound else None,
+            on_change=self._rebalanced)
 
     # -- which stacks are this engine's ------------------------------------------------
     def owns(self, stack: Any) -> bool:
         """Whether the ring gives this engine ``stack`` (a row: uuid, ssh_host...)."""
-        host = self.provisioner.stack_host(stack) if self.provisioner.host_bound else None
-        return self.ownership.owns(stack.uuid, host)
+        return self.ownership.owns(stack.uuid, ownership.ring_of(self.provisioner, stack))
 
-    def claim_stack(self, stack_id: int) -> bool:
-        """The stack's tooz lock, then its lease row; True if both are taken."""
+    def _rebalanced(self) -> None:
+        """The rings changed: stacks (and their runs) this engine now owns are
+        looked at now, not after a poll."""
+        for worker in self.workers:
+            worker.wake()
+
+    def claim_stack(self, stack_id: int, waiter: Optional[Worker] = None) -> bool:
+        """The stack's tooz lock, then its lease row; True if both are taken.
+
+        ``waiter``: the worker asking; refused because another worker of this
+        engine holds the stack (a backup while a change is due), it is woken
+        when that one releases it, not at its next poll.
+        """
         name = 'solum-git-stack-%d' % stack_id
-        if not self.ownership.lock(name):
-            return False
-        try:
-            taken = leases.claim_stack(self.db, stack_id, self.engine_id,
-                                       self.conf.engine.lease_seconds,
-                                       judge=self.ownership.dead)
-        except BaseException:
-            self.ownership.unlock(name)
-            raise
-        if not taken:
-            self.ownership.unlock(name)
+        taken = False
+        if self.ownership.lock(name):
+            try:
+                taken = leases.claim_stack(self.db, stack_id, self.engine_id,
+                                           self.conf.engine.lease_seconds,
+                                           judge=self.ownership.dead)
+            finally:
+                if not taken:
+                    self.ownership.unlock(name)
+        if not taken and waiter is not None:
+            with self._waiting_lock:
+                self._waiting.setdefault(stack_id, set()).add(waiter)
         return taken
 
     def release_stack(self, stack_id: int) -> None:
@@ -119,6 +134,10 @@ class Engine:
             leases.release_stack(self.db, stack_id, self.engine_id)
         finally:
             self.ownership.unlock('solum-git-stack-%d' % stack_id)
+            with self._waiting_lock:
+                waiting = self._waiting.pop(stack_id, ())
+            for worker in waiting:
+                worker.wake(stack_id)
 
     def notify(self, stack_id: int, resync: bool = False) -> None:
         for worker in self.workers:

@@ -77,6 +77,8 @@ class StackWorker(service.Worker):
         self._retries = retries.RepoRetries()
         self._repo_due: dict[int, float] = {}  # stack id -> when one of its repos in ERROR is due
         self._last_scan = 0.0
+        self._asked = True          # a look at the database is wanted
+        self._looked = -1e9         # monotonic time of the last look
         self._due: set[int] = set()
         # stack id -> (id, uuid, ssh_host) from the last look: whose it is on the ring
         self._where: dict[int, Any] = {}
@@ -90,28 +92,46 @@ class StackWorker(service.Worker):
     def wake(self, stack_id: Optional[int] = None, resync: bool = False,
              **kwargs: Any) -> None:
         # a resync is asked in the stack's row (resync_requested), not here
-        if stack_id is not None:
-            with self._lock:
+        with self._lock:
+            self._asked = True
+            if stack_id is not None:
                 self._not_before.pop(stack_id, None)
         super().wake()
+
+    def _times(self):
+        """When stacks are due again (a retry, a server being built); under _lock."""
+        return list(self._not_before.values()) + [
+            w for w in self._repo_due.values() if w is not None]
 
     def wait_seconds(self) -> float:
         now = time.monotonic()
         with self._lock:
-            due = [when for when in list(self._not_before.values())
-                   + [w for w in self._repo_due.values() if w is not None] if when > now]
-        return min([self.interval] + [when - now + 0.01 for when in due])
+            due = [when for when in self._times() if when > now]
+        # the provisioner's look at its servers' processes comes between looks
+        # at the database (run_once): no statement for it
+        reap = [self.provisioner.reap_seconds] if self.provisioner.reap_seconds else []
+        return min([self.interval] + reap + [when - now + 0.01 for when in due])
 
     # -- one pass -----------------------------------------------------------------
     def run_once(self) -> bool:
-        self._dead_servers.update(self.provisioner.reap())
+        dead = self.provisioner.reap()
+        self._dead_servers.update(dead)
         self._mux.reap()
         now = time.monotonic()
         with self._lock:
+            if dead:
+                self._asked = True      # a server died: its stack is looked at
             free = self.threads - len(self._busy)
             busy = set(self._busy)
-        if free <= 0:
-            return False
+            if free <= 0:
+                return False
+            # the database is looked at when asked (a wake, a stack done, a
+            # server that died), at the poll, or for a stack due since the last
+            # look; a pass for the provisioner's look alone stops here
+            due = any(self._looked < when <= now for when in self._times())
+            if not (self._asked or due or now >= self._looked + self.interval):
+                return False
+            self._asked, self._looked = False, now
         for stack_id in self._candidates(now, busy)[:free]:
             if not self._claim(stack_id):
                 continue
@@ -121,34 +141,47 @@ class StackWorker(service.Worker):
         return False
 
     def _candidates(self, now, busy):
-        """Stack ids worth a look, most urgent first."""
+        """Stack ids worth a look, most urgent first.
+
+        One statement per pass: the stacks with work pending or, when the drift
+        scan is due (every ``SCAN_SECONDS``, never more often than the poll),
+        every stack of this provisioner, each with whether work is pending and
+        whether one of its repos is in ERROR.
+        """
         stack = models.Stack
+        pending = sa.or_(stack.applied_version < stack.config_version,
+                         stack.resync_done < stack.resync_requested,
+                         stack.status.in_([StackStatus.BUILDING, StackStatus.DELETING]))
         where = sa.select(stack.id, stack.uuid, stack.ssh_host).where(
-            stack.provisioner == self.provisioner.name)
+            stack.provisioner == self.provisioner.name).order_by(stack.id)
+        # a pass woken at the poll's end comes a hair early for a scan of the same period
+        scan = (now - self._last_scan >= max(SCAN_SECONDS, self.interval) - 0.05
+                or self._dead_servers)
         with self.db.reader() as session:
-            pending = session.execute(where.where(
-                sa.or_(stack.applied_version < stack.config_version,
-                       stack.resync_done < stack.resync_requested,
-                       stack.status.in_([StackStatus.BUILDING, StackStatus.DELETING]))
-            ).order_by(stack.id)).all()
-            if now - self._last_scan >= SCAN_SECONDS or self._dead_servers:
+            if not scan:
+                pending_rows = session.execute(where.where(pending)).all()
+            else:
                 self._last_scan = now
-                rows = session.execute(where).all()
+                erroring = sa.exists().where(models.Repo.stack_id == stack.id,
+                                             models.Repo.status == RepoStatus.ERROR)
+                rows = session.execute(where.add_columns(
+                    pending.label('pending'), erroring.label('erroring'))).all()
+                pending_rows = [r for r in rows if r.pending]
                 interval = self.conf.engine.resync_interval
-                erroring = self._stacks_with_repos_in_error(session)
                 with self._lock:
                     self._where = {r.id: r for r in rows}
                     self._due = {r.id for r in rows
                                  if now - self._checked.get(r.id, -1e9) >= interval
                                  or r.uuid in self._dead_servers}
                     # repos another engine (or this one before a restart) left in ERROR
-                    for stack_id in erroring:
-                        self._repo_due.setdefault(stack_id, now)
+                    for r in rows:
+                        if r.erroring:
+                            self._repo_due.setdefault(r.id, now)
         with self._lock:
-            self._where.update((r.id, r) for r in pending)
+            self._where.update((r.id, r) for r in pending_rows)
             retry = {i for i, when in self._repo_due.items()
                      if when is not None and when <= now}
-            wanted = [r.id for r in pending] + sorted(self._due | retry)
+            wanted = [r.id for r in pending_rows] + sorted(self._due | retry)
             ready = []
             for stack_id in wanted:
                 if stack_id in busy or stack_id in ready:
@@ -162,16 +195,9 @@ class StackWorker(service.Worker):
                 ready.append(stack_id)
         return ready
 
-    def _stacks_with_repos_in_error(self, session):
-        return session.execute(
-            sa.select(models.Repo.stack_id).distinct()
-            .join(models.Stack, models.Repo.stack_id == models.Stack.id)
-            .where(models.Repo.status == RepoStatus.ERROR,
-                   models.Stack.provisioner == self.provisioner.name)).scalars().all()
-
     def _claim(self, stack_id):
         """Take the stack's lock and lease, unless another live engine holds them."""
-        return self.engine.claim_stack(stack_id)
+        return self.engine.claim_stack(stack_id, waiter=self)
 
     def _release(self, stack_id):
         self.engine.release_stack(stack_id)
@@ -202,7 +228,7 @@ class StackWorker(service.Worker):
                 LOG.exception('stack %s: could not release the lease', stack_id)
             with self._lock:
                 self._busy.discard(stack_id)
-            self._wake.set()
+            self.wake()
 
     def _snapshot(self, row):
         return stack_keys.snapshot(self.engine.box, row)

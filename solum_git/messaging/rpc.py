@@ -3,14 +3,18 @@
 The API tells "stack X changed" (a repo, a member, a key, a push whose runs
 are queued...: every change is one of a stack); the engine that gets it
 calls ``engine.notify``, as if the API were in its process. A cast goes to
-``owner_topic(stack_id)``: the engines' shared topic, as a fanout (every
-engine is told; the one the ring makes the stack's owner acts, the others
-find it is not theirs). The router is the seam where ownership could name
-the owner's server instead.
+``owner_topic(stack_id)``: with ``[coordination] backend_url``, to the
+server of the engine the ring makes the stack's owner (engine/ownership.py's
+``Owners``: the same rings as the engines'); without it, or while the owner
+is unknown (the backend away, the membership just changed, a stack not
+placed yet), to the engines' shared topic as a fanout (every engine is told;
+the owner acts, the others find it is not theirs). The router runs in the
+sender's thread (sender.py), never in a request's.
 """
+import functools
 import logging
 import threading
-from typing import Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 
 from solum_git.messaging import oslo_messaging
@@ -21,16 +25,17 @@ LOG = logging.getLogger(__name__)
 # the version of the engine's RPC interface (EngineEndpoint)
 VERSION = '1.0'
 
-# stack id -> (topic, server or None for any engine of the topic)
+# stack id -> (topic, server or None for every engine of the topic)
 Router = Callable[[int], Tuple[str, Optional[str]]]
 
 
-def shared_router(conf) -> Router:
-    """Every engine listening on ``[messaging] engine_topic`` hears the cast."""
+def router(conf, owners: Optional[Any] = None) -> Router:
+    """``owners`` (ownership.Owners): the stack's owner's server on the
+    ``[messaging] engine_topic``; else (or when it is unknown) every engine."""
     topic = conf.messaging.engine_topic
 
     def owner_topic(stack_id: int) -> Tuple[str, Optional[str]]:
-        return topic, None
+        return topic, owners.owner(stack_id) if owners is not None else None
     return owner_topic
 
 
@@ -42,8 +47,10 @@ class EngineClient:
         self.owner_topic = owner_topic
 
     def notify(self, stack_id: int, resync: bool = False) -> None:
-        topic, server = self.owner_topic(stack_id)
-        self.sender.cast(topic, server, 'stack_changed', stack_id=stack_id)
+        # where to is asked in the sender's thread: it may read the database
+        # and the coordination backend
+        self.sender.cast(functools.partial(self.owner_topic, stack_id), 'stack_changed',
+                         stack_id=stack_id)
 
 
 class Fanout:

@@ -15,7 +15,7 @@ import queue
 import socket
 import threading
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 
 from solum_git.messaging import oslo_messaging
@@ -62,9 +62,12 @@ class Sender:
         self._transports: list = []
 
     # -- the callers' side --------------------------------------------------------
-    def cast(self, topic: str, server: Optional[str], method: str, **kwargs: Any) -> None:
+    def cast(self, route: Callable[[], Tuple[str, Optional[str]]], method: str,
+             **kwargs: Any) -> None:
+        """``route()``, called in the thread: (topic, server or None: every
+        server of the topic)."""
         if self.casts:
-            self._put(('cast', topic, server, method, kwargs))
+            self._put(('cast', route, method, kwargs))
 
     def notify(self, context: Any, event: str, payload: Dict[str, Any]) -> None:
         if self.notifications:
@@ -145,7 +148,8 @@ class Sender:
     def _send(self, item):
         retry = self.conf.messaging.send_retries
         if item[0] == 'cast':
-            _, topic, server, method, kwargs = item
+            _, route, method, kwargs = item
+            topic, server = route()
             if self._client is None:
                 transport = oslo_messaging.get_rpc_transport(self.conf)
                 self._transports.append(transport)
@@ -153,7 +157,8 @@ class Sender:
                     transport, oslo_messaging.Target(topic=topic), retry=retry)
             # no server named: every engine of the topic hears it (fanout) and
             # the stack's owner on the ring acts; one engine taken at random
-            # might not own the stack and the owner would wait for its poll
+            # might not own the stack and the owner would wait for its poll.
+            # A server named: the stack's owner alone (rpc.py)
             self._client.prepare(topic=topic, server=server,
                                  fanout=server is None).cast({}, method, **kwargs)
         else:
@@ -171,4 +176,4 @@ class Sender:
 
 def _name(item):
     """The method of a cast, the event of a notification."""
-    return item[3] if item[0] == 'cast' else item[2]
+    return item[2]

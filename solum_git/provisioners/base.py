@@ -105,6 +105,11 @@ class Provisioner(abc.ABC):
         """[(process name, (pid, start time) or None)] of the server on this machine."""
         return []
 
+    # how often ``reap`` is worth calling between the engine's passes (None: at
+    # its passes only): a server that died is started again this soon, not
+    # after the poll
+    reap_seconds: float | None = None
+
     def reap(self) -> Iterable[str]:
         """Called on every engine pass (cheap): uuids of stacks to look at now."""
         return ()

@@ -101,6 +101,7 @@ class Paths:
 
 class LocalProvisioner(base.Provisioner):
     name = 'local'
+    reap_seconds = REAP_SECONDS
     http_port_range = True
     host_bound = True
 

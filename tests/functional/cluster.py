@@ -102,25 +102,32 @@ def member_id(engine):
 
 
 @contextlib.contextmanager
-def running(tmp_path, backend, start=True, **kwargs):
-    """A started Cluster on a new database of ``backend``; everything removed after."""
+def redis_backend():
+    """A tooz URL on this machine's redis that no other test shares (a namespace
+    of its own); its keys are removed after. No redis: a failure, not a skip."""
     namespace = 'sgtest-%s' % uuid.uuid4().hex[:12]
     client = redis.Redis(host='127.0.0.1', port=6379)
-    client.ping()       # no redis: a failure, not a skip
+    client.ping()
     try:
-        with contextlib.ExitStack() as stack:
-            stacks_path = stack.enter_context(gitserver.stacks_dir())
-            connection = stack.enter_context(helpers.database(backend, tmp_path))
-            world = Cluster(tmp_path, connection, stacks_path,
-                            'redis://127.0.0.1:6379?namespace=%s' % namespace, **kwargs)
-            try:
-                if start:
-                    world.start()
-                yield world
-            finally:
-                world.stop()
+        yield 'redis://127.0.0.1:6379?namespace=%s' % namespace
     finally:
         keys = list(client.scan_iter(match=namespace + '*'))
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@contextlib.contextmanager
+def running(tmp_path, backend, start=True, **kwargs):
+    """A started Cluster on a new database of ``backend``; everything removed after."""
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(redis_backend())
+        stacks_path = stack.enter_context(gitserver.stacks_dir())
+        connection = stack.enter_context(helpers.database(backend, tmp_path))
+        world = Cluster(tmp_path, connection, stacks_path, redis_url, **kwargs)
+        try:
+            if start:
+                world.start()
+            yield world
+        finally:
+            world.stop()

@@ -20,8 +20,10 @@ from solum_git.engine import leases
 from solum_git.engine import ownership
 from solum_git.engine import service
 from solum_git.engine import stacks
+from tests.functional import cluster
 from tests.functional import gitserver
 from tests.functional import test_git_lease
+from tests import helpers
 
 HEARTBEAT = 0.5
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,16 +35,8 @@ def backend(request, tmp_path):
     if request.param == 'file':
         yield 'file://%s' % (tmp_path / 'coordination')
         return
-    namespace = 'sgtest-%s' % uuid.uuid4().hex[:12]
-    client = redis.Redis(host='127.0.0.1', port=6379)
-    client.ping()       # no redis: the test fails, it is not skipped
-    try:
-        yield 'redis://127.0.0.1:6379?namespace=%s' % namespace
-    finally:
-        keys = list(client.scan_iter(match=namespace + '*'))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    with cluster.redis_backend() as url:
+        yield url
 
 
 @pytest.fixture
@@ -310,3 +304,83 @@ def test_runs_are_claimed_by_their_stacks_owner_and_a_dead_owners_are_taken(
         for engine in engines:
             engine.workers[0].close()
             engine.ownership.stop()
+
+
+class _Woken(service.Worker):
+    name = 'woken'
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.woken = []
+
+    def wake(self, stack_id=None, **kwargs):
+        self.woken.append(stack_id)
+
+
+def test_a_worker_refused_a_stack_its_engine_holds_is_woken_at_the_release(
+        make_root, sqlite_url, backend):
+    root = make_root(sqlite_url, coordination={'backend_url': backend,
+                                               'heartbeat': HEARTBEAT})
+    stack_id = test_git_lease._stack(root.db)
+    engine = service.Engine(root.conf, root.db, test_git_lease.FakeProvisioner(),
+                            (_Woken, _Woken))
+    engine.ownership.start()
+    try:
+        holder, refused = engine.workers
+        del holder.woken[:], refused.woken[:]      # the rings' first look wakes all
+        assert engine.claim_stack(stack_id, waiter=holder)
+        assert not engine.claim_stack(stack_id, waiter=refused)
+        assert refused.woken == []
+        engine.release_stack(stack_id)
+        # at once, not after a poll; the holder is not woken for its own release
+        assert refused.woken == [stack_id] and holder.woken == []
+        assert engine.claim_stack(stack_id, waiter=refused)
+        engine.release_stack(stack_id)
+        assert refused.woken == [stack_id], 'woken once per refusal'
+    finally:
+        engine.ownership.stop()
+
+
+# -- the API's view of the group (ownership.Watcher) ---------------------------------
+
+def test_the_apis_view_names_the_engines_owner_and_none_while_the_group_changes(
+        backend, members):
+    a = members(backend, 'h1')
+    watcher = ownership.Watcher(backend, HEARTBEAT)
+    keys = [str(uuid.UUID(int=i)) for i in range(50)]
+    try:
+        gitserver.wait_for(lambda: watcher.owner(keys[0], 'h1') == a.member_id,
+                           timeout=15, what="the API's view")
+        assert watcher.owner(keys[0], 'h9') is None, 'no engine of host h9'
+        b = members(backend, 'h1')
+        _sees(a, 2)
+        _sees(b, 2)
+        # the change seen: nobody named (every engine is told) for a while...
+        gitserver.wait_for(lambda: watcher.owner(keys[0], 'h1') is None,
+                           timeout=2 * HEARTBEAT + 2, interval=0.02, what='the change seen')
+        settled_from = time.monotonic()
+        # ...then the owner the engines' rings give, for every key
+        gitserver.wait_for(lambda: watcher.owner(keys[0], 'h1') is not None,
+                           timeout=ownership.DEAD_AFTER * HEARTBEAT + 3, interval=0.02,
+                           what='the view settled')
+        assert time.monotonic() - settled_from >= ownership.DEAD_AFTER * HEARTBEAT - 0.5
+        owners = [watcher.owner(k, 'h1') for k in keys]
+        assert owners == [a.owner(k, 'h1') for k in keys] == [b.owner(k, 'h1') for k in keys]
+        assert set(owners) == {a.member_id, b.member_id}
+    finally:
+        watcher.stop()
+
+
+def test_the_apis_view_of_a_backend_that_does_not_answer_is_nobody_at_once():
+    with helpers.closed_port() as port:
+        watcher = ownership.Watcher('redis://127.0.0.1:%d' % port, HEARTBEAT)
+        try:
+            # its thread waits on the backend (tooz retries for a minute); a
+            # cast never does
+            for _ in range(20):
+                started = time.monotonic()
+                assert watcher.owner('any', None) is None
+                assert time.monotonic() - started < 0.5
+                time.sleep(0.1)
+        finally:
+            watcher.stop()

@@ -5,6 +5,7 @@ import os
 import pathlib
 import signal
 import time
+import types
 
 import pytest
 
@@ -218,5 +219,27 @@ def test_drift_is_repaired_without_being_asked(tmp_path):
                                what='the periodic check removing the key')
             assert time.monotonic() - started < 30
             assert _can_read(alice, repo['git_url'])
+        finally:
+            api.stop()
+
+
+def test_a_killed_sshd_is_restarted_long_before_the_poll(tmp_path):
+    """The provisioner looks at its servers' processes every second, between the
+    engine's looks at the database: a dead server does not wait for the poll."""
+    poll = 120
+    with gitserver.stacks_dir() as stacks:
+        api = gitserver.GitApi(tmp_path, stacks, extra={'engine': {'poll_interval': poll}})
+        api.start()
+        try:
+            alice = gitserver.Dev(api, tmp_path, PROJECT, 'alice')
+            repo = alice.wait_active(alice.create_repo('app'))
+            w = types.SimpleNamespace(api=api, stack=alice.pin())
+            old = _sshd_pid(w)
+            os.kill(old, signal.SIGKILL)
+            started = time.monotonic()
+            gitserver.wait_for(lambda: _sshd_pid(w) not in (None, old)
+                               and _can_read(alice, repo['git_url']),
+                               timeout=poll / 2, what='a new sshd')
+            assert time.monotonic() - started < poll / 4
         finally:
             api.stop()

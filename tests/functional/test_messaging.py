@@ -1,10 +1,12 @@
 """oslo.messaging on a real RabbitMQ: casts from the API's process reach a
 separate engine process well within its poll, notifications reach a real
 listener, and with RabbitMQ gone the API answers at once and the poll still
-applies every change.
+applies every change. With coordination (redis), a cast goes to the stack's
+owner alone, and after a join or a leave to the new owner.
 """
 import json
 import time
+import uuid
 
 import pytest
 
@@ -12,8 +14,11 @@ from solum_git import bootstrap
 from solum_git.common import events
 from solum_git.db import migration
 from solum_git.db import models
+from solum_git.engine import service
+from solum_git.messaging import rpc
 from solum_git.services import audit
 from solum_git.services import context
+from tests.functional import cluster
 from tests.functional import gitserver
 from tests.functional import rabbit
 from tests.functional import test_push_webhook
@@ -39,10 +44,13 @@ def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('messaging')
     receiver = test_push_webhook.Receiver()
     receiver.plan = {}
-    with rabbit.vhost() as vhost, gitserver.stacks_dir() as stacks:
+    with rabbit.vhost() as vhost, gitserver.stacks_dir() as stacks, \
+            cluster.redis_backend() as coordination:
         listener = rabbit.Listener(vhost.url).start()
+        # with coordination, the API's casts name the owner's server (rpc.py)
         api = gitserver.GitApi(tmp, stacks, extra={
             'DEFAULT': {'transport_url': vhost.url},
+            'coordination': {'backend_url': coordination},
             'oslo_messaging_notifications': {'driver': 'messagingv2'},
             'engine': {'in_process': 'false', 'poll_interval': POLL},
             'pipelines': {'webhook_allow_private': 'true'}})
@@ -231,3 +239,149 @@ def test_rabbitmq_missing_is_a_failure_not_a_skip(monkeypatch):
     with pytest.raises(AssertionError, match='rabbitmqctl not found'):
         with rabbit.vhost():
             pass
+
+
+# -- casts to the stack's owner ([coordination] backend_url) ---------------------
+
+HEARTBEAT = 0.5
+# a cast on the bus and through the endpoint, on a loaded machine
+HEARD_WITHIN = 10
+
+
+class _Heard(service.Worker):
+    """Records the stacks the engine is told about; does no work."""
+
+    name = 'heard'
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.stacks = []
+
+    def wake(self, stack_id=None, **kwargs):
+        if stack_id is not None:
+            self.stacks.append(stack_id)
+        super().wake()
+
+    def run_once(self):
+        return False
+
+
+def _stacks(root, count):
+    """``count`` stacks of this host (the local provisioner's ring of 127.0.0.1)."""
+    ids = {}
+    with root.db.writer() as session:
+        for n in range(count):
+            row = models.Stack(uuid=str(uuid.uuid4()), name='s%d' % n, project_id='p%d' % n,
+                               user_id='u', provisioner='local', status='ACTIVE',
+                               hook_secret='x', ssh_host=root.conf.local.ssh_host,
+                               ssh_port=21000 + n)
+            session.add(row)
+            session.flush()
+            ids[row.id] = row
+        return {stack_id: _Place(row.uuid, row.ssh_host) for stack_id, row in ids.items()}
+
+
+class _Place:
+    def __init__(self, uuid_, ssh_host):
+        self.uuid, self.ssh_host = uuid_, ssh_host
+
+
+@pytest.fixture
+def routed(make_root, sqlite_url):
+    """An API's root (casts, coordination) and a way to start engines with an
+    RPC server each, on a vhost of the real RabbitMQ and a namespace of redis."""
+    with rabbit.vhost() as vhost, cluster.redis_backend() as backend:
+        root = make_root(sqlite_url, DEFAULT={'transport_url': vhost.url},
+                         coordination={'backend_url': backend, 'heartbeat': HEARTBEAT},
+                         engine={'poll_interval': 3600})
+        running = []
+
+        def start_engine():
+            engine = service.Engine(root.conf, root.db, root.provisioner, (_Heard,))
+            engine.start()
+            server = rpc.EngineServer(root.conf, engine).start()
+            running.append((engine, server))
+            gitserver.wait_for(lambda: server.listening, timeout=60,
+                               what="the engine's RPC server")
+            return engine
+
+        def stop_engine(engine):
+            for pair in [p for p in running if p[0] is engine]:
+                running.remove(pair)
+                pair[1].stop()
+                pair[0].stop()
+        try:
+            yield root, start_engine, stop_engine
+        finally:
+            for engine, _server in list(running):
+                stop_engine(engine)
+            root.stop_engine()
+
+
+def _settled(root, places, engines):
+    """The API's view (root.owners) gives every stack the owner the engines' rings give."""
+    def agree():
+        for engine in engines:
+            if len(engine.ownership.refresh()) != len(engines):
+                return False
+        for stack_id, place in places.items():
+            owners = [e.engine_id for e in engines if e.owns(place)]
+            if len(owners) != 1 or root.owners.owner(stack_id) != owners[0]:
+                return False
+        return True
+    gitserver.wait_for(agree, timeout=30, interval=0.1, what='the rings settled')
+
+
+def _cast_each(root, places, engines):
+    """Cast every stack's change from the API's handle; who heard which stacks."""
+    for engine in engines:
+        engine.workers[0].stacks.clear()
+    handle = root.services.repos.engine
+    for stack_id in places:
+        handle.notify(stack_id)
+    owner = {stack_id: next(e for e in engines if e.owns(place))
+             for stack_id, place in places.items()}
+    gitserver.wait_for(lambda: all(stack_id in owner[stack_id].workers[0].stacks
+                                   for stack_id in places), timeout=HEARD_WITHIN,
+                       interval=0.05, what="every owner's cast")
+    time.sleep(1)   # a stray cast (a fanout) would have reached the others by now
+    return owner, {e.engine_id: sorted(e.workers[0].stacks) for e in engines}
+
+
+def test_a_cast_reaches_only_the_stacks_owner_and_follows_the_membership(routed):
+    root, start_engine, stop_engine = routed
+    places = _stacks(root, 16)
+    a, b = start_engine(), start_engine()
+    _settled(root, places, [a, b])
+    owner, heard = _cast_each(root, places, [a, b])
+    for engine in (a, b):
+        mine = sorted(s for s in places if owner[s] is engine)
+        assert mine, 'the ring gives each engine a share'
+        # its own stacks, once each; not one of the other engine's
+        assert heard[engine.engine_id] == mine, (engine.engine_id, heard, mine)
+
+    # a third engine joins: the stacks the ring moves to it are cast to it
+    c = start_engine()
+    _settled(root, places, [a, b, c])
+    owner, heard = _cast_each(root, places, [a, b, c])
+    assert heard[c.engine_id], 'the new engine took a share'
+    for engine in (a, b, c):
+        assert heard[engine.engine_id] == sorted(s for s in places if owner[s] is engine)
+
+    # one leaves: its stacks go to the others, and so do their casts
+    stop_engine(b)
+    _settled(root, places, [a, c])
+    owner, heard = _cast_each(root, places, [a, c])
+    assert set(heard) == {a.engine_id, c.engine_id}
+    for engine in (a, c):
+        assert heard[engine.engine_id] == sorted(s for s in places if owner[s] is engine)
+
+
+def test_while_the_owner_is_unknown_every_engine_hears_the_cast(routed):
+    """An owner not known (a stack the database does not have): a fanout."""
+    root, start_engine, _stop = routed
+    a, b = start_engine(), start_engine()
+    _settled(root, {}, [a, b])
+    root.services.repos.engine.notify(999)
+    gitserver.wait_for(lambda: all(999 in e.workers[0].stacks for e in (a, b)),
+                       timeout=HEARD_WITHIN, what='the cast at every engine')

@@ -75,7 +75,7 @@ def test_a_refused_attempt_is_not_told():
 def test_without_a_bus_nothing_is_queued_and_no_thread_starts(tmp_path):
     sender = sender_mod.Sender(_conf(tmp_path))
     assert not sender.casts and not sender.notifications
-    sender.cast('t', None, 'stack_changed', stack_id=1)
+    sender.cast(lambda: ('t', None), 'stack_changed', stack_id=1)
     sender.notify(None, 'solum_git.repo.create.end', {})
     assert sender._thread is None
     assert not notifier.Events(sender).enabled
@@ -88,7 +88,7 @@ def test_a_bus_that_refuses_connections_never_blocks_the_caller(tmp_path):
             oslo_messaging_notifications={'driver': ['messagingv2']},
             messaging={'queue_size': 5})
         sender = sender_mod.Sender(conf)
-        client = rpc.EngineClient(sender, rpc.shared_router(conf))
+        client = rpc.EngineClient(sender, rpc.router(conf))
         told = notifier.Events(sender)
         started = time.monotonic()
         for stack_id in range(100):
@@ -125,9 +125,20 @@ def test_the_engines_endpoint_wakes_the_engine_for_integer_stack_ids_only():
     assert engine.seen == [7]
 
 
-def test_casts_go_to_the_shared_topic_until_ownership_names_an_owner(tmp_path):
+class _Owners:
+    def __init__(self, owners):
+        self.owners = owners
+
+    def owner(self, stack_id):
+        return self.owners.get(stack_id)
+
+
+def test_casts_go_to_the_owners_server_or_to_every_engine_when_unknown(tmp_path):
     conf = _conf(tmp_path, messaging={'engine_topic': 'engines-x'})
-    assert rpc.shared_router(conf)(42) == ('engines-x', None)
+    assert rpc.router(conf)(42) == ('engines-x', None)
+    route = rpc.router(conf, _Owners({42: 'engine-a'}))
+    assert route(42) == ('engines-x', 'engine-a')
+    assert route(43) == ('engines-x', None)
 
 
 def test_services_cast_to_the_engines_only_with_a_transport_url(tmp_path):
