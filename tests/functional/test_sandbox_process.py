@@ -20,6 +20,7 @@ from solum_git.pipelines import base as pipeline_base
 from solum_git.pipelines import process
 from solum_git import sandboxes
 from solum_git.sandboxes import base
+from tests.functional import demo_app
 from tests.functional import gitserver
 from tests.functional import pushenv
 from tests.functional import sandboxes as helpers_sb
@@ -198,11 +199,11 @@ def test_an_app_restarted_by_its_watch_thread_serves_on_after_that_thread_ended(
         watchers[0].join(20)
         assert not watchers[0].is_alive()
         pushenv.wait_for(lambda: app.proc.pid != first
-                         and test_push_local._app_answers(run['app_url']) == 'up',
+                         and demo_app.answer(run['app_url']) == 'up',
                          timeout=20, what='the app restarted')
         time.sleep(1.5)
         assert app.alive(), 'the restarted app died with the thread that restarted it'
-        assert test_push_local._app_answers(run['app_url']) == 'up'
+        assert demo_app.answer(run['app_url']) == 'up'
         uid = helpers_sb.sandbox_uid(env, 'p-app')
         assert _app_processes(uid), 'the restarted app runs sandboxed, as the project'
     finally:
@@ -220,7 +221,7 @@ def test_an_app_restored_after_an_engine_restart_runs_sandboxed(tmp_path):
         env.engine = engine_service.Engine(env.conf, env.db, env.servers,
                                            [run_worker.RunWorker])
         env.engine.start()
-        pushenv.wait_for(lambda: test_push_local._app_answers(run['app_url']) == 'up',
+        pushenv.wait_for(lambda: demo_app.answer(run['app_url']) == 'up',
                          timeout=20, what='the app restored')
         assert _app_processes(uid), 'restored as the project\'s uid'
         state_file = pathlib.Path(env.conf.state_path) / 'apps' / (
@@ -415,7 +416,7 @@ def test_a_redelivered_run_checks_out_into_a_fresh_box_never_the_tenants_old_one
         again = helpers_sb.finished(client, uri)
         run_dir = pathlib.Path(env.conf.state_path) / 'runs' / first['uuid']
         boxes = sorted(p.name for p in run_dir.iterdir() if p.name.startswith('box'))
-        answer = test_push_local._app_answers(again['app_url'])
+        answer = demo_app.answer(again['app_url'])
     finally:
         env.stop()
     assert again['status'] == 'SUCCESS', again['log']
@@ -460,7 +461,7 @@ def test_an_app_deployed_before_the_sandbox_is_moved_into_a_box_and_restored_san
         env.engine = engine_service.Engine(env.conf, env.db, env.servers,
                                            [run_worker.RunWorker])
         env.engine.start()
-        pushenv.wait_for(lambda: test_push_local._app_answers(run['app_url']) == 'up',
+        pushenv.wait_for(lambda: demo_app.answer(run['app_url']) == 'up',
                          timeout=20, what='the old app restored')
         assert _app_processes(uid), 'restored as the project\'s uid, sandboxed'
         assert (work_dir / 'box' / 'src' / 'app.py').exists()
