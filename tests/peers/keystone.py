@@ -84,7 +84,7 @@ class Keystone:
                                        env=env, cwd=self.workdir).start()
         try:
             process.run({'bootstrap': manage + [
-                'bootstrap', '--bootstrap-password', password,
+                'bootstrap', '--bootstrap-password=' + password,
                 '--bootstrap-username', 'admin', '--bootstrap-project-name', 'admin',
                 '--bootstrap-role-name', 'admin', '--bootstrap-service-name', 'keystone',
                 '--bootstrap-region-id', REGION, '--bootstrap-admin-url', self.url,
